@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { trackChild } from './cleanup.js';
+import { waitFor } from './wait-for.js';
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** An `api/` or `worker/` entry point running as its own process, as in production. */
+export interface EntryProcess {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<ExitStatus>;
+  /** Resolves with the first stdout line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends SIGKILL if still running; for teardown. */
+  kill(): Promise<void>;
+}
+
+/** Starts `node --import tsx <entry>` with exactly `env` (plus PATH), from the repo root. */
+export function startEntryProcess(entry: string, env: Record<string, string>): EntryProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const untrack = trackChild(child);
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    untrack();
+    return { code, signal } as ExitStatus;
+  });
+
+  return {
+    child,
+    stdout,
+    stderr,
+    exited,
+    waitForLine: (pattern, timeoutMs = 20_000) =>
+      waitFor(() => stdout.find((line) => pattern.test(line)), {
+        description: `a line matching ${pattern} from ${entry} (stderr: ${stderr.join(' | ').slice(-500)})`,
+        timeoutMs,
+      }),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
