@@ -1,0 +1,51 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { buildInfo } from '../src/build-info.js';
+import { createLogger } from '../src/logger.js';
+import { createMetricsRegistry } from '../src/metrics.js';
+import { exitOnUnexpectedErrors, loadConfigOrExit, onShutdownSignal } from '../src/process.js';
+import { checkRedis, createRedisConnection } from '../src/redis.js';
+import { redactUrl } from '../src/redact.js';
+import { createApp } from './app.js';
+
+const config = loadConfigOrExit('gameday-api');
+const logger = createLogger({ name: 'gameday-api', ...config.log });
+exitOnUnexpectedErrors(logger);
+
+const info = buildInfo();
+const redis = createRedisConnection({
+  url: config.redisUrl,
+  connectionName: 'gameday-api',
+  logger,
+  purpose: 'requests',
+});
+const app = createApp({
+  logger,
+  metrics: createMetricsRegistry(info),
+  readiness: { redis: () => checkRedis(redis) },
+});
+
+const server = app.listen(config.api.port, config.api.host);
+try {
+  await once(server, 'listening');
+} catch (err) {
+  logger.fatal({ err }, `cannot listen on ${config.api.host}:${config.api.port}`);
+  process.exit(1);
+}
+const { address, port } = server.address() as AddressInfo;
+logger.info(
+  { version: info.version, redis: redactUrl(config.redisUrl), listen: `${address}:${port}` },
+  `gameday-api ${info.version} listening on http://${address}:${port}, redis ${redactUrl(config.redisUrl)}`,
+);
+
+onShutdownSignal(logger, async () => {
+  // In-flight requests get the shutdown timeout to finish; then their sockets are cut.
+  const forceClose = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  clearTimeout(forceClose);
+  await redis.quit().catch(() => redis.disconnect());
+  return 0;
+});
