@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './test/support/summary-reporter.js';
 
 // Unit tests exercise pure logic and run in parallel. Integration tests start real
 // Redis/Prometheus/Alertmanager processes, so they get generous timeouts and run one
 // file at a time to stay within a 2-core CI machine.
 export default defineConfig({
   test: {
+    reporters: ['default', new SummaryReporter()],
     projects: [
       {
         test: {
