@@ -1,0 +1,293 @@
+import type { Registry } from '../apiserver/registry.js';
+import type { KubeObject } from '../apiserver/types.js';
+import { parseQuantity } from '../apiserver/validation/quantity.js';
+import { kubeTime, type LabClock } from './clock.js';
+import { recordEvent } from './events.js';
+import { dict, list, PODS, type Dict } from './objects.js';
+
+export const NODE_NAME = 'gameday-lab-node';
+const HOST_IP = '10.89.0.2';
+/** Cluster time from container creation to running. */
+const START_UP_MS = 1_000;
+/**
+ * Cluster time a container over its memory limit runs before the kernel OOM-kills it: well
+ * inside start-up, so such a container never passes its first readiness probe.
+ */
+const TIME_TO_OOM_MS = 300;
+/** When a container without a readiness probe counts as ready after starting. */
+const NO_PROBE_READY_MS = 0;
+const BACK_OFF_INITIAL_MS = 10_000;
+const BACK_OFF_MAX_MS = 300_000;
+
+/** How much memory a container uses; the mesh model supplies istiod's real working set. */
+export type WorkingSet = (pod: KubeObject, container: Dict) => number;
+
+interface ContainerRuntime {
+  phase: 'creating' | 'running' | 'backoff';
+  /** Wall-clock ms when the current phase began. */
+  since: number;
+  startedAt: string;
+  restarts: number;
+  lastTermination?: Dict;
+}
+
+/**
+ * A node's kubelet for every pod: schedules it, starts its containers, OOM-kills those
+ * whose working set exceeds their memory limit and restarts them with CrashLoopBackOff
+ * back-off (10 s doubling to 5 min, in cluster time), and reports it all in pod status.
+ */
+export class Kubelet {
+  readonly #runtime = new Map<string, Map<string, ContainerRuntime>>();
+  #podIndex = 10;
+  readonly #podIPs = new Map<string, string>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly clock: LabClock,
+    private readonly workingSet: WorkingSet,
+  ) {}
+
+  syncAll(): void {
+    const pods = this.registry.store.list(PODS, undefined);
+    const live = new Set(pods.map((pod) => pod.metadata.uid ?? ''));
+    for (const uid of this.#runtime.keys()) if (!live.has(uid)) this.#forget(uid);
+    for (const pod of pods) this.sync(pod);
+  }
+
+  sync(pod: KubeObject): void {
+    const uid = pod.metadata.uid ?? '';
+    const spec = dict(pod.spec);
+    if (!spec.nodeName) {
+      recordEvent(this.registry, this.clock, pod, {
+        type: 'Normal',
+        reason: 'Scheduled',
+        message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`,
+        component: 'default-scheduler',
+      });
+      pod = this.registry.replace(PODS, pod.metadata.namespace, pod.metadata.name ?? '', {
+        ...pod,
+        spec: { ...spec, nodeName: NODE_NAME },
+      });
+    }
+    const containers = list(dict(pod.spec).containers);
+    const runtimes = this.#runtime.get(uid) ?? new Map<string, ContainerRuntime>();
+    this.#runtime.set(uid, runtimes);
+    const now = Date.now();
+    const statuses = containers.map((container) => {
+      const name = String(container.name);
+      let rt = runtimes.get(name);
+      if (!rt) {
+        rt = { phase: 'creating', since: now, startedAt: kubeTime(this.clock.now()), restarts: 0 };
+        runtimes.set(name, rt);
+        this.#event(
+          pod,
+          name,
+          'Normal',
+          'Pulled',
+          `Container image "${String(container.image)}" already present on machine`,
+        );
+        this.#event(pod, name, 'Normal', 'Created', `Created container ${name}`);
+      }
+      this.#advance(pod, container, rt, now);
+      return this.#containerStatus(pod, container, rt);
+    });
+    this.#writeStatus(pod, statuses);
+  }
+
+  #advance(pod: KubeObject, container: Dict, rt: ContainerRuntime, now: number): void {
+    const name = String(container.name);
+    const elapsed = now - rt.since;
+    if (rt.phase === 'creating' && elapsed >= this.clock.wall(START_UP_MS)) {
+      rt.phase = 'running';
+      rt.since = now;
+      rt.startedAt = kubeTime(this.clock.now());
+      this.#event(pod, name, 'Normal', 'Started', `Started container ${name}`);
+    } else if (
+      rt.phase === 'running' &&
+      this.#overLimit(pod, container) &&
+      elapsed >= this.clock.wall(TIME_TO_OOM_MS)
+    ) {
+      rt.lastTermination = {
+        terminated: {
+          exitCode: 137,
+          reason: 'OOMKilled',
+          startedAt: rt.startedAt,
+          finishedAt: kubeTime(this.clock.now()),
+          containerID: containerId(pod, name, rt.restarts),
+        },
+      };
+      rt.restarts += 1;
+      rt.phase = 'backoff';
+      rt.since = now;
+      this.#event(pod, name, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    } else if (rt.phase === 'backoff' && elapsed >= this.clock.wall(backOff(rt.restarts))) {
+      rt.phase = 'creating';
+      rt.since = now;
+      this.#event(
+        pod,
+        name,
+        'Normal',
+        'Pulled',
+        `Container image "${String(container.image)}" already present on machine`,
+      );
+    }
+  }
+
+  #overLimit(pod: KubeObject, container: Dict): boolean {
+    const limit = parseQuantity(String(dict(dict(container.resources).limits).memory ?? ''));
+    return limit !== undefined && this.workingSet(pod, container) > limit;
+  }
+
+  #containerStatus(pod: KubeObject, container: Dict, rt: ContainerRuntime): Dict {
+    const name = String(container.name);
+    const state =
+      rt.phase === 'running'
+        ? { running: { startedAt: rt.startedAt } }
+        : rt.phase === 'backoff'
+          ? {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off ${backOff(rt.restarts) / 1000}s restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+              },
+            }
+          : { waiting: { reason: 'ContainerCreating' } };
+    return {
+      name,
+      state,
+      lastState: rt.lastTermination ?? {},
+      ready:
+        rt.phase === 'running' &&
+        Date.now() - rt.since >= this.clock.wall(readinessDelay(container)),
+      restartCount: rt.restarts,
+      image: container.image,
+      imageID: `docker-pullable://${String(container.image)}`,
+      ...(rt.phase !== 'creating' || rt.restarts > 0
+        ? { containerID: containerId(pod, name, rt.restarts) }
+        : {}),
+      started: rt.phase === 'running',
+    };
+  }
+
+  #writeStatus(pod: KubeObject, containerStatuses: Dict[]): void {
+    const fresh = this.registry.store.get(PODS, pod.metadata.namespace, pod.metadata.name ?? '');
+    if (!fresh) return;
+    const allReady =
+      containerStatuses.length > 0 && containerStatuses.every((c) => c.ready === true);
+    const anyStarted = containerStatuses.some(
+      (c) => c.started === true || Number(c.restartCount) > 0,
+    );
+    const previous = dict(fresh.status);
+    const now = kubeTime(this.clock.now());
+    const condition = (type: string, status: boolean) => {
+      const old = list(previous.conditions).find((c) => c.type === type);
+      const value = status ? 'True' : 'False';
+      return {
+        type,
+        status: value,
+        lastProbeTime: null,
+        lastTransitionTime: old && old.status === value ? old.lastTransitionTime : now,
+        ...(!status &&
+          type !== 'PodScheduled' && {
+            reason: 'ContainersNotReady',
+            message: `containers with unready status: [${containerStatuses
+              .filter((c) => !c.ready)
+              .map((c) => String(c.name))
+              .join(' ')}]`,
+          }),
+      };
+    };
+    const podIP = this.#podIP(fresh.metadata.uid ?? '');
+    const status = {
+      phase: anyStarted ? 'Running' : 'Pending',
+      conditions: [
+        condition('PodReadyToStartContainers', true),
+        condition('Initialized', true),
+        condition('Ready', allReady),
+        condition('ContainersReady', allReady),
+        condition('PodScheduled', true),
+      ],
+      hostIP: HOST_IP,
+      hostIPs: [{ ip: HOST_IP }],
+      podIP,
+      podIPs: [{ ip: podIP }],
+      startTime: previous.startTime ?? now,
+      containerStatuses,
+      qosClass: qosClass(list(dict(fresh.spec).containers)),
+    };
+    if (JSON.stringify(status) !== JSON.stringify(fresh.status ?? {})) {
+      this.registry.replace(
+        PODS,
+        fresh.metadata.namespace,
+        fresh.metadata.name ?? '',
+        { ...fresh, status },
+        { subresource: 'status' },
+      );
+    }
+  }
+
+  #event(
+    pod: KubeObject,
+    container: string,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): void {
+    recordEvent(this.registry, this.clock, pod, {
+      type,
+      reason,
+      message,
+      component: 'kubelet',
+      fieldPath: `spec.containers{${container}}`,
+    });
+  }
+
+  #podIP(uid: string): string {
+    let ip = this.#podIPs.get(uid);
+    if (!ip) {
+      this.#podIndex += 1;
+      ip = `10.244.${Math.floor(this.#podIndex / 250)}.${(this.#podIndex % 250) + 2}`;
+      this.#podIPs.set(uid, ip);
+    }
+    return ip;
+  }
+
+  #forget(uid: string): void {
+    this.#runtime.delete(uid);
+    this.#podIPs.delete(uid);
+  }
+}
+
+/** When the first readiness probe runs: initialDelaySeconds, at least one second when probed. */
+function readinessDelay(container: Dict): number {
+  const probe = container.readinessProbe;
+  if (!probe) return NO_PROBE_READY_MS;
+  return Math.max(1, Number(dict(probe).initialDelaySeconds ?? 0)) * 1000;
+}
+
+/** The kubelet's restart back-off after `restarts` crashes. */
+export function backOff(restarts: number): number {
+  return Math.min(BACK_OFF_INITIAL_MS * 2 ** Math.max(0, restarts - 1), BACK_OFF_MAX_MS);
+}
+
+function containerId(pod: KubeObject, name: string, restarts: number): string {
+  let hash = 0;
+  for (const char of `${pod.metadata.uid}/${name}/${restarts}`)
+    hash = (Math.imul(hash, 31) + char.charCodeAt(0)) >>> 0;
+  return `containerd://${hash.toString(16).padStart(8, '0').repeat(8)}`;
+}
+
+function qosClass(containers: Dict[]): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const resources = containers.map((c) => dict(c.resources));
+  const none = resources.every(
+    (r) => Object.keys(dict(r.requests)).length === 0 && Object.keys(dict(r.limits)).length === 0,
+  );
+  if (none) return 'BestEffort';
+  const guaranteed = resources.every((r) => {
+    const limits = dict(r.limits);
+    const requests = { ...limits, ...dict(r.requests) };
+    return ['cpu', 'memory'].every(
+      (k) => limits[k] !== undefined && String(requests[k]) === String(limits[k]),
+    );
+  });
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
