@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ADMIN_RULES, type LabUser, type PolicyRule } from './apiserver/auth.js';
 import { Registry } from './apiserver/registry.js';
+import { ObjectStore } from './apiserver/store.js';
 import { startApiServer } from './apiserver/server.js';
 import { realClock } from './controllers/clock.js';
 import type { WorkingSet } from './controllers/kubelet.js';
 import { startControllers, type ControllerManager } from './controllers/manager.js';
+import { createCertificateAuthority, issueCertificate } from '../src/pki.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { seedNamespaces } from './seed.js';
 import { seedTopology } from './topology.js';
@@ -20,8 +22,12 @@ export interface LabOptions {
   users?: Array<{ name: string; token: string; rules: PolicyRule[] }>;
   /** Write a kubeconfig for the admin here. */
   kubeconfigPath?: string;
+  /** Serve the API over HTTPS with a lab CA (default); kubectl sends tokens only over TLS. */
+  tls?: boolean;
   /** How much faster than real time cluster durations (back-off, deadlines) pass; default 1. */
   speed?: number;
+  /** How many changes watches can resume from (etcd compaction); older resourceVersions get 410. */
+  watchHistory?: number;
   /** `topology` (default): the seeded mesh of SPEC §9; `namespaces`: an empty cluster. */
   seed?: 'topology' | 'namespaces';
   /** Memory each container uses; decides which containers are OOM-killed. */
@@ -46,7 +52,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     { name: 'gameday-lab-admin', token: adminToken, rules: ADMIN_RULES },
     ...(options.users ?? []),
   ];
-  const registry = new Registry();
+  const registry = new Registry(new ObjectStore(options.watchHistory));
   seedNamespaces(registry);
   if ((options.seed ?? 'topology') === 'topology') seedTopology(registry);
   const controllers = startControllers(
@@ -54,16 +60,27 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     realClock(options.speed ?? 1),
     options.workingSet ?? defaultWorkingSet,
   );
+  const host = options.host ?? '127.0.0.1';
+  const ca = await createCertificateAuthority('gameday-lab-ca');
+  const serving = await issueCertificate(ca, {
+    commonName: 'kube-apiserver',
+    hosts: [...new Set([host, '127.0.0.1', 'localhost', 'kubernetes.default.svc'])],
+  });
   const api = await startApiServer({
     registry,
     users,
+    ...((options.tls ?? true) && { tls: { cert: serving.cert, key: serving.key } }),
     ...(options.host !== undefined && { host: options.host }),
     ...(options.port !== undefined && { port: options.port }),
   });
   const kubeconfig = (userName = 'gameday-lab-admin') => {
     const user = users.find((u) => u.name === userName);
     if (!user) throw new Error(`no lab user named ${userName}`);
-    return kubeconfigYaml({ server: api.url, token: user.token });
+    return kubeconfigYaml({
+      server: api.url,
+      token: user.token,
+      ...((options.tls ?? true) && { certificateAuthority: ca.cert }),
+    });
   };
   if (options.kubeconfigPath)
     await writeFile(options.kubeconfigPath, kubeconfig(), { mode: 0o600 });

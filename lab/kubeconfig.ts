@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 export interface KubeconfigOptions {
   server: string;
   token: string;
+  /** PEM of the CA that signed the server's certificate. */
+  certificateAuthority?: string;
   /** Cluster, user and context name. */
   name?: string;
   namespace?: string;
@@ -12,22 +14,19 @@ export interface KubeconfigOptions {
 export function kubeconfigYaml({
   server,
   token,
+  certificateAuthority,
   name = 'gameday-lab',
   namespace,
 }: KubeconfigOptions): string {
+  const cluster = certificateAuthority
+    ? { server, 'certificate-authority-data': Buffer.from(certificateAuthority).toString('base64') }
+    : // client-node refuses plain http unless TLS verification is declared off; kubectl will not
+      // send a token over it at all, so plain http only serves in-process tests.
+      { server, 'insecure-skip-tls-verify': true };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    // client-node refuses plain http unless TLS verification is declared off; there is no TLS to verify.
-    clusters: [
-      {
-        name,
-        cluster: {
-          server,
-          ...(server.startsWith('http:') && { 'insecure-skip-tls-verify': true }),
-        },
-      },
-    ],
+    clusters: [{ name, cluster }],
     users: [{ name, user: { token } }],
     contexts: [{ name, context: { cluster: name, user: name, ...(namespace && { namespace }) } }],
     'current-context': name,

@@ -22,6 +22,10 @@ const SERVICE_PACKAGES = {
   prometheus: ['prometheus'],
   'prometheus-alertmanager': ['alertmanager', 'prometheus-alertmanager'],
 };
+/** Needed whether or not the services run in Docker: the lab's kubectl tests run it locally. */
+const TOOL_PACKAGES = {
+  'kubernetes-client': ['kubectl'],
+};
 
 const mode = process.argv[2] ?? 'test';
 if (!['test', 'demo'].includes(mode)) fail(`usage: node scripts/prepare.mjs test|demo`);
@@ -38,8 +42,9 @@ function ensureNodeModules() {
 
 async function ensureServices() {
   const choice = process.env.GAMEDAY_TEST_SERVICES ?? 'auto';
-  if (choice === 'docker' || (choice === 'auto' && (await dockerEngineReachable()))) return;
-  const missing = Object.entries(SERVICE_PACKAGES)
+  const inDocker = choice === 'docker' || (choice === 'auto' && (await dockerEngineReachable()));
+  const needed = { ...TOOL_PACKAGES, ...(inDocker ? {} : SERVICE_PACKAGES) };
+  const missing = Object.entries(needed)
     .filter(([, binaries]) => !binaries.some(onPath))
     .map(([pkg]) => pkg);
   if (missing.length === 0) return;
@@ -48,7 +53,7 @@ async function ensureServices() {
   const canInstall = process.getuid?.() === 0 && onPath('apt-get');
   if (!canInstall) {
     fail(
-      `missing ${missing.join(', ')} (needed to run real Redis/Prometheus/Alertmanager). ` +
+      `missing ${missing.join(', ')} (the tests run real Redis, Prometheus, Alertmanager and kubectl). ` +
         `Install with: sudo ${install.join(' ')}   (or start a Docker engine)`,
     );
   }

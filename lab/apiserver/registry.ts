@@ -164,6 +164,7 @@ export class Registry {
     if (resource.kind === 'Namespace') object.status = { phase: 'Active' };
 
     applyDefaults(resource.group, resource.kind, object);
+    if (resource.kind === 'Service') this.allocateClusterIP(object);
     this.validate(resource, object, { operation: 'create' });
     for (const hook of this.admission) hook('create', resource, object);
     return options.dryRun ? object : this.store.put(resource, object);
@@ -434,6 +435,19 @@ export class Registry {
         this.store.remove(resource, namespace, object.metadata.name ?? '');
       }
     }
+  }
+
+  #nextServiceIP = 1;
+
+  /** Services get an address from 10.96.0.0/12 unless they ask for one or for none (headless). */
+  private allocateClusterIP(service: KubeObject): void {
+    const spec = (service.spec ?? {}) as Record<string, unknown>;
+    if (spec.clusterIP === undefined || spec.clusterIP === '') {
+      const n = this.#nextServiceIP++;
+      spec.clusterIP = `10.96.${Math.floor(n / 254)}.${(n % 254) + 1}`;
+    }
+    spec.clusterIPs ??= [spec.clusterIP];
+    service.spec = spec;
   }
 
   private timestamp(): string {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { authenticate, authorize, type LabUser } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
@@ -7,6 +8,7 @@ import type { Registry } from './registry.js';
 import { type DeleteOptions } from './registry.js';
 import { findResource, groupVersion, type ResourceType } from './resources.js';
 import type { StoreEvent } from './store.js';
+import { toTable, wantsTable } from './table.js';
 import type { KubeObject } from './types.js';
 
 /** kube-apiserver's default limit on request bodies. */
@@ -18,6 +20,8 @@ export interface ApiServerOptions {
   users: readonly LabUser[];
   host?: string;
   port?: number;
+  /** Serve HTTPS with this certificate (PEM); plain HTTP without it. */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningApiServer {
@@ -36,9 +40,12 @@ interface ResourceRequest {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(options, req, res).catch((err: unknown) => sendError(res, err));
-  });
+  };
+  const server: Server = options.tls
+    ? createTlsServer(options.tls, listener)
+    : createServer(listener);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -46,7 +53,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   });
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${address}:${port}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {
@@ -182,6 +189,7 @@ async function serveResource(
     ...(subresource === 'status' && { subresource: 'status' as const }),
   };
   const out = (object: KubeObject) => asVersion(object, resource, version);
+  const table = wantsTable(req.headers.accept);
   const listOptions = {
     labelSelector: query.get('labelSelector') ?? '',
     fieldSelector: query.get('fieldSelector') ?? '',
@@ -190,11 +198,30 @@ async function serveResource(
   };
 
   switch (verb) {
-    case 'get':
-      sendJson(res, 200, out(registry.get(resource, namespace, name)));
+    case 'get': {
+      const object = out(registry.get(resource, namespace, name));
+      sendJson(
+        res,
+        200,
+        table
+          ? toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion })
+          : object,
+      );
       return;
+    }
     case 'list': {
       const result = registry.list(resource, namespace, listOptions);
+      if (table) {
+        sendJson(
+          res,
+          200,
+          toTable(resource, result.items.map(out), {
+            resourceVersion: result.resourceVersion,
+            ...(result.continueToken && { continue: result.continueToken }),
+          }),
+        );
+        return;
+      }
       sendJson(res, 200, {
         kind: `${resource.kind}List`,
         apiVersion: groupVersion(resource.group, version),
@@ -304,8 +331,16 @@ function watch(
   });
   // Clients wait for the response headers before they consider the watch established.
   res.flushHeaders();
-  const send = (type: string, object: unknown) =>
-    res.write(`${JSON.stringify({ type, object })}\n`);
+  const table = wantsTable(req.headers.accept);
+  const send = (type: string, object: unknown) => {
+    const body =
+      table && type !== 'ERROR'
+        ? toTable(resource, [object as KubeObject], {
+            resourceVersion: (object as KubeObject).metadata.resourceVersion,
+          })
+        : object;
+    res.write(`${JSON.stringify({ type, object: body })}\n`);
+  };
 
   const onEvent = (event: StoreEvent) => {
     if (event.resource !== resource) return;

@@ -13,6 +13,7 @@ import {
   Watch,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../lab/index.js';
 import { waitFor } from '../support/index.js';
@@ -66,6 +67,35 @@ async function statusOf(call: Promise<unknown>): Promise<StatusBody> {
     throw err;
   }
   throw new Error('expected the API server to refuse the request');
+}
+
+/** A request the typed clients cannot make, sent with client-node's TLS and credentials. */
+async function rawRequest(
+  config: KubeConfig,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: unknown }> {
+  const url = new URL(path, config.getCurrentCluster()?.server);
+  const options: RequestOptions = {
+    method,
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    headers: { 'Content-Type': 'application/json' },
+  };
+  await config.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(options, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -600,16 +630,9 @@ describe('delete', () => {
 
 describe('methods', () => {
   it('answers 405 MethodNotAllowed for a verb the path does not take', async () => {
-    const res = await fetch(`${lab.url}/api/v1/namespaces/orders/pods`, {
-      method: 'PUT',
-      headers: {
-        Authorization: `Bearer ${kc.getCurrentUser()?.token}`,
-        'Content-Type': 'application/json',
-      },
-      body: '{}',
-    });
+    const res = await rawRequest(kc, 'PUT', '/api/v1/namespaces/orders/pods', '{}');
     expect(res.status).toBe(405);
-    expect(await res.json()).toMatchObject({
+    expect(res.body).toMatchObject({
       kind: 'Status',
       reason: 'MethodNotAllowed',
       code: 405,
@@ -622,11 +645,9 @@ describe('authentication and authorization', () => {
     const anonymous = client(lab.kubeconfig().replace(lab.adminToken, 'wrong-token'));
     const status = await statusOf(anonymous.makeApiClient(CoreV1Api).listNamespace());
     expect(status.code).toBe(401);
-    const raw = await fetch(`${lab.url}/api/v1/namespaces`, {
-      headers: { Authorization: 'Bearer wrong-token' },
-    });
+    const raw = await rawRequest(anonymous, 'GET', '/api/v1/namespaces');
     expect(raw.status).toBe(401);
-    expect(await raw.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    expect(raw.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
   });
 
   it('answers 403 naming the verb, resource and namespace the user lacks', async () => {
@@ -728,6 +749,42 @@ describe('watch', () => {
       expect(seen).toContain('ADDED default');
     } finally {
       controller.abort();
+    }
+  });
+});
+
+describe('watch from a compacted resourceVersion', () => {
+  it('answers with an ERROR event carrying 410 Expired, as after etcd compaction', async () => {
+    const small = await startLab({ seed: 'namespaces', watchHistory: 5 });
+    try {
+      const config = client(small.kubeconfig());
+      const smallCore = config.makeApiClient(CoreV1Api);
+      const start = (await smallCore.listNamespace()).metadata?.resourceVersion ?? '';
+      for (let i = 0; i < 10; i++) {
+        await smallCore.createNamespacedConfigMap({
+          namespace: 'default',
+          body: { metadata: { name: `c${i}` } },
+        });
+      }
+      const seen: Array<{ phase: string; object: StatusBody }> = [];
+      const controller = await new Watch(config).watch(
+        '/api/v1/namespaces/default/configmaps',
+        { resourceVersion: start },
+        (phase, object: StatusBody) => seen.push({ phase, object }),
+        () => undefined,
+      );
+      try {
+        await waitFor(() => seen.length > 0, { description: 'the watch to answer' });
+        expect(seen[0]).toMatchObject({
+          phase: 'ERROR',
+          object: { kind: 'Status', reason: 'Expired', code: 410 },
+        });
+        expect(seen[0]?.object.message).toMatch(/^too old resource version: \d+ \(\d+\)$/);
+      } finally {
+        controller.abort();
+      }
+    } finally {
+      await small.stop();
     }
   });
 });
