@@ -54,7 +54,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   ];
   const registry = new Registry(new ObjectStore(options.watchHistory));
   seedNamespaces(registry);
-  if ((options.seed ?? 'topology') === 'topology') seedTopology(registry);
+  if ((options.seed ?? 'topology') === 'topology') await seedTopology(registry);
   const controllers = startControllers(
     registry,
     realClock(options.speed ?? 1),

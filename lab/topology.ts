@@ -1,6 +1,12 @@
 import type { Registry } from './apiserver/registry.js';
 import { findResourceByKind } from './apiserver/resources.js';
 import type { KubeObject } from './apiserver/types.js';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  type Certificate,
+  type Issuer,
+} from '../src/pki.js';
 
 /** The Istio release the seeded control plane imitates. */
 export const ISTIO_VERSION = '1.24.2';
@@ -11,9 +17,93 @@ const HUB = 'docker.io/istio';
  * Istio Helm charts install them (default revision, chart-default strategy and
  * resources), the sidecar injector webhook, and three meshed application namespaces.
  */
-export function seedTopology(registry: Registry): void {
-  for (const object of [...controlPlane(), ...ingressGateway(), ...applications()])
+export async function seedTopology(registry: Registry): Promise<void> {
+  const pki = await meshCertificates();
+  for (const object of [
+    ...controlPlane(pki),
+    ...ingressGateway(),
+    ...shopGateway(pki),
+    ...applications(pki),
+  ]) {
     create(registry, object);
+  }
+}
+
+/** The host the seeded gateway serves over TLS, and the Secret holding its certificate. */
+export const SHOP_HOST = 'shop.example.com';
+export const SHOP_CREDENTIAL = 'shop-example-com-cert';
+
+interface MeshCertificates {
+  /** istiod's self-signed root, as it creates it when no `cacerts` Secret exists. */
+  root: Issuer;
+  /** The shop's public certificate chain, issued by an external CA. */
+  shop: Certificate;
+}
+
+async function meshCertificates(): Promise<MeshCertificates> {
+  const root = await createCertificateAuthority('cluster.local');
+  const publicCa = await createCertificateAuthority('Example Shop Issuing CA');
+  const shop = await issueCertificate(publicCa, {
+    commonName: SHOP_HOST,
+    hosts: [SHOP_HOST, `www.${SHOP_HOST}`],
+  });
+  return { root, shop: { ...shop, cert: shop.cert + publicCa.cert } };
+}
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
+/** The ingress gateway's public HTTPS server for the shop, routed to the frontend. */
+function shopGateway(pki: MeshCertificates): KubeObject[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: SHOP_CREDENTIAL, namespace: 'istio-system' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': base64(pki.shop.cert), 'tls.key': base64(pki.shop.key) },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'shop-gateway', namespace: 'istio-system' },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [
+          {
+            port: { number: 443, name: 'https', protocol: 'HTTPS' },
+            hosts: [SHOP_HOST],
+            tls: { mode: 'SIMPLE', credentialName: SHOP_CREDENTIAL },
+          },
+          {
+            port: { number: 80, name: 'http', protocol: 'HTTP' },
+            hosts: [SHOP_HOST],
+            tls: { httpsRedirect: true },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'shop', namespace: 'frontend' },
+      spec: {
+        hosts: [SHOP_HOST],
+        gateways: ['istio-system/shop-gateway'],
+        http: [
+          {
+            route: [
+              {
+                destination: {
+                  host: 'frontend-web.frontend.svc.cluster.local',
+                  port: { number: 80 },
+                },
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ];
 }
 
 function create(registry: Registry, object: KubeObject): void {
@@ -40,9 +130,23 @@ function fieldRef(name: string, fieldPath: string) {
   return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
 }
 
-function controlPlane(): KubeObject[] {
+function controlPlane(pki: MeshCertificates): KubeObject[] {
   const ns = 'istio-system';
   return [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'istio-ca-secret', namespace: ns },
+      type: 'istio.io/ca-root',
+      data: {
+        'ca-cert.pem': base64(pki.root.cert),
+        'ca-key.pem': base64(pki.root.key),
+        'cert-chain.pem': '',
+        'key.pem': '',
+        'root-cert.pem': '',
+      },
+    },
+    rootCertConfigMap(ns, pki),
     {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
@@ -359,7 +463,17 @@ function ingressGateway(): KubeObject[] {
 }
 
 /** The meshed application namespaces: one service each, with its own service account. */
-function applications(): KubeObject[] {
+/** istiod publishes its root certificate to every namespace as this ConfigMap. */
+function rootCertConfigMap(namespace: string, pki: MeshCertificates): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio-ca-root-cert', namespace, labels: { 'istio.io/config': 'true' } },
+    data: { 'root-cert.pem': pki.root.cert },
+  };
+}
+
+function applications(pki: MeshCertificates): KubeObject[] {
   const apps = [
     { ns: 'payments', name: 'payments-api', port: 8080 },
     { ns: 'orders', name: 'orders-api', port: 8080 },
@@ -368,6 +482,7 @@ function applications(): KubeObject[] {
   return apps.flatMap(({ ns, name, port }): KubeObject[] => {
     const labels = { app: name, version: 'v1' };
     return [
+      rootCertConfigMap(ns, pki),
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } },
       {
         apiVersion: 'apps/v1',

@@ -65,7 +65,7 @@ export async function createCertificateAuthority(
   return {
     keys,
     certificate,
-    cert: certificate.toString('pem'),
+    cert: pem(certificate),
     key: await privateKeyPem(keys.privateKey),
     notBefore,
     notAfter,
@@ -114,7 +114,7 @@ export async function issueCertificate(issuer: Issuer, options: LeafOptions): Pr
     ],
   });
   return {
-    cert: certificate.toString('pem'),
+    cert: pem(certificate),
     key: await privateKeyPem(keys.privateKey),
     notBefore,
     notAfter,
@@ -138,6 +138,11 @@ export function describeCertificate(pem: string): {
     notAfter: certificate.notAfter,
     subject: certificate.subject,
   };
+}
+
+/** PEM ending in a newline, so chains can be built by concatenation. */
+function pem(certificate: x509.X509Certificate): string {
+  return `${certificate.toString('pem').trimEnd()}\n`;
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {

@@ -1,6 +1,8 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
@@ -94,6 +96,40 @@ describe('seeded control plane', () => {
       /^[bcdfghjklmnpqrstvwxz2456789]+$/,
     );
     expect(pods[0]?.spec?.nodeName).toBeTruthy();
+  });
+});
+
+describe('seeded ingress gateway', () => {
+  it('serves shop.example.com with a valid certificate from the Secret its credentialName names', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(lab.kubeconfig());
+    const gateway = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1',
+      namespace: NS,
+      plural: 'gateways',
+      name: 'shop-gateway',
+    })) as {
+      spec: {
+        selector: Record<string, string>;
+        servers: Array<{ hosts: string[]; tls?: { mode?: string; credentialName?: string } }>;
+      };
+    };
+    expect(gateway.spec.selector).toEqual({ istio: 'ingressgateway' });
+    const https = gateway.spec.servers.find((s) => s.tls?.mode === 'SIMPLE');
+    expect(https?.hosts).toEqual(['shop.example.com']);
+
+    const secret = await core.readNamespacedSecret({
+      name: https?.tls?.credentialName ?? '',
+      namespace: NS,
+    });
+    expect(secret.type).toBe('kubernetes.io/tls');
+    const cert = new X509Certificate(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64'));
+    const key = createPrivateKey(Buffer.from(secret.data?.['tls.key'] ?? '', 'base64'));
+    expect(cert.checkHost('shop.example.com')).toBe('shop.example.com');
+    expect(cert.checkPrivateKey(key)).toBe(true);
+    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now());
+    expect(new Date(cert.validFrom).getTime()).toBeLessThanOrEqual(Date.now());
   });
 });
 
@@ -228,6 +264,38 @@ describe('Deployment controller', () => {
     const restored = await rolledOut();
     expect(isAvailable(restored)).toBe(true);
     expect((await istiodPods()).every(isRunning)).toBe(true);
+  });
+
+  it('reports ProgressDeadlineExceeded when a rollout makes no progress in time', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: 'payments',
+      body: {
+        metadata: { name: 'stuck' },
+        spec: {
+          progressDeadlineSeconds: 10,
+          selector: { matchLabels: { app: 'stuck' } },
+          template: {
+            metadata: { labels: { app: 'stuck' } },
+            spec: {
+              containers: [
+                { name: 'c', image: 'example/c:1', resources: { limits: { memory: '16Mi' } } },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const stuck = await waitFor(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'stuck', namespace: 'payments' });
+        return condition(d, 'Progressing')?.reason === 'ProgressDeadlineExceeded' ? d : undefined;
+      },
+      { description: 'the rollout to exceed its progress deadline', timeoutMs: 15_000 },
+    );
+    expect(condition(stuck, 'Progressing')).toMatchObject({
+      status: 'False',
+      message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/),
+    });
   });
 
   it('with the chart-default strategy a bad limit only stalls the rollout: the old pod keeps serving', async () => {
