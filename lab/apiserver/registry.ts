@@ -178,25 +178,7 @@ export class Registry {
     options: WriteOptions = {},
   ): KubeObject {
     const incoming = this.checkBody(resource, namespace, body, options.version);
-    if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
-      throw errors.badRequest(
-        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    }
-    const current = this.get(resource, namespace, name);
-    const expected = incoming.metadata.resourceVersion;
-    if (
-      expected !== undefined &&
-      expected !== '' &&
-      expected !== current.metadata.resourceVersion
-    ) {
-      throw errors.conflict(
-        resource,
-        name,
-        'the object has been modified; please apply your changes to the latest version and try again',
-      );
-    }
-    return this.commitUpdate(resource, current, incoming, options);
+    return this.commitUpdate(resource, this.get(resource, namespace, name), incoming, options);
   }
 
   patch(
@@ -220,21 +202,12 @@ export class Registry {
       if (err instanceof PatchError) throw patchErrorToApi(err);
       throw err;
     }
-    const incoming = this.checkBody(resource, namespace, patched);
-    if (incoming.metadata.name !== name) {
-      throw errors.badRequest(
-        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    }
-    const expected = incoming.metadata.resourceVersion;
-    if (expected !== undefined && expected !== current.metadata.resourceVersion) {
-      throw errors.conflict(
-        resource,
-        name,
-        'the object has been modified; please apply your changes to the latest version and try again',
-      );
-    }
-    return this.commitUpdate(resource, current, incoming, options);
+    return this.commitUpdate(
+      resource,
+      current,
+      this.checkBody(resource, namespace, patched),
+      options,
+    );
   }
 
   delete(
@@ -290,14 +263,32 @@ export class Registry {
     return this.store.subscribe(fromRevision, listener);
   }
 
+  /** The shared tail of replace and patch: preconditions, server-owned fields, checks, store. */
   private commitUpdate(
     resource: ResourceType,
     current: KubeObject,
     incoming: KubeObject,
     options: WriteOptions,
   ): KubeObject {
-    const next = structuredClone(incoming);
     const meta = current.metadata;
+    const { name, resourceVersion } = incoming.metadata;
+    if (name !== undefined && name !== meta.name) {
+      throw errors.badRequest(
+        `the name of the object (${name}) does not match the name on the URL (${meta.name})`,
+      );
+    }
+    if (
+      resourceVersion !== undefined &&
+      resourceVersion !== '' &&
+      resourceVersion !== meta.resourceVersion
+    ) {
+      throw errors.conflict(
+        resource,
+        meta.name ?? '',
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    }
+    const next = structuredClone(incoming);
     // Server-owned metadata survives any update; the client cannot set it.
     next.metadata = {
       ...next.metadata,

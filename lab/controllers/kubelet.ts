@@ -79,14 +79,7 @@ export class Kubelet {
       if (!rt) {
         rt = { phase: 'creating', since: now, startedAt: kubeTime(this.clock.now()), restarts: 0 };
         runtimes.set(name, rt);
-        this.#event(
-          pod,
-          name,
-          'Normal',
-          'Pulled',
-          `Container image "${String(container.image)}" already present on machine`,
-        );
-        this.#event(pod, name, 'Normal', 'Created', `Created container ${name}`);
+        this.#create(pod, container, rt, now);
       }
       this.#advance(pod, container, rt, now);
       return this.#containerStatus(pod, container, rt);
@@ -121,16 +114,24 @@ export class Kubelet {
       rt.since = now;
       this.#event(pod, name, 'Warning', 'BackOff', 'Back-off restarting failed container');
     } else if (rt.phase === 'backoff' && elapsed >= this.clock.wall(backOff(rt.restarts))) {
-      rt.phase = 'creating';
-      rt.since = now;
-      this.#event(
-        pod,
-        name,
-        'Normal',
-        'Pulled',
-        `Container image "${String(container.image)}" already present on machine`,
-      );
+      this.#create(pod, container, rt, now);
     }
+  }
+
+  /** Creates (or re-creates, after back-off) a container, with the kubelet's events. */
+  #create(pod: KubeObject, container: Dict, rt: ContainerRuntime, now: number): void {
+    const name = String(container.name);
+    rt.phase = 'creating';
+    rt.since = now;
+    const image = String(container.image);
+    this.#event(
+      pod,
+      name,
+      'Normal',
+      'Pulled',
+      `Container image "${image}" already present on machine`,
+    );
+    this.#event(pod, name, 'Normal', 'Created', `Created container ${name}`);
   }
 
   #overLimit(pod: KubeObject, container: Dict): boolean {

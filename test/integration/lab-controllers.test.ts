@@ -43,6 +43,29 @@ const isAvailable = (d: V1Deployment) => condition(d, 'Available')?.status === '
 const isRunning = (pod: V1Pod) =>
   pod.status?.containerStatuses?.every((c) => c.state?.running) === true;
 
+/** What the istiod-oom fault does: memory request and limit below the working set, optionally a strategy. */
+async function patchIstiodMemory(memory: string, strategy?: object): Promise<void> {
+  await apps.patchNamespacedDeployment(
+    {
+      name: 'istiod',
+      namespace: NS,
+      body: {
+        spec: {
+          ...(strategy && { strategy }),
+          template: {
+            spec: {
+              containers: [
+                { name: 'discovery', resources: { requests: { memory }, limits: { memory } } },
+              ],
+            },
+          },
+        },
+      },
+    },
+    strategic,
+  );
+}
+
 async function rolledOut(): Promise<V1Deployment> {
   return waitFor(
     async () => {
@@ -194,28 +217,7 @@ describe('Deployment controller', () => {
 
   it('OOM-kills istiod into CrashLoopBackOff when memory is patched below its working set, and recovers on restore', async () => {
     const original = await rolledOut();
-    await apps.patchNamespacedDeployment(
-      {
-        name: 'istiod',
-        namespace: NS,
-        body: {
-          spec: {
-            strategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: '100%' } },
-            template: {
-              spec: {
-                containers: [
-                  {
-                    name: 'discovery',
-                    resources: { requests: { memory: '32Mi' }, limits: { memory: '32Mi' } },
-                  },
-                ],
-              },
-            },
-          },
-        },
-      },
-      strategic,
-    );
+    await patchIstiodMemory('32Mi', { rollingUpdate: { maxSurge: 0, maxUnavailable: '100%' } });
     const crashing = await waitFor(
       async () => {
         const pods = await istiodPods();
@@ -300,27 +302,7 @@ describe('Deployment controller', () => {
 
   it('with the chart-default strategy a bad limit only stalls the rollout: the old pod keeps serving', async () => {
     await rolledOut();
-    await apps.patchNamespacedDeployment(
-      {
-        name: 'istiod',
-        namespace: NS,
-        body: {
-          spec: {
-            template: {
-              spec: {
-                containers: [
-                  {
-                    name: 'discovery',
-                    resources: { requests: { memory: '32Mi' }, limits: { memory: '32Mi' } },
-                  },
-                ],
-              },
-            },
-          },
-        },
-      },
-      strategic,
-    );
+    await patchIstiodMemory('32Mi');
     const stalled = await waitFor(
       async () => {
         const pods = await istiodPods();
