@@ -1,20 +1,20 @@
 // `npm run lab`: the mesh lab as a standalone process, for rehearsals with kubectl.
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { startLab } from './index.js';
 
 const port = Number(process.env.LAB_PORT ?? 6443);
 const host = process.env.LAB_HOST ?? '127.0.0.1';
+const speed = Number(process.env.LAB_SPEED ?? 1);
 const kubeconfigPath = resolve(process.env.LAB_KUBECONFIG ?? '.lab/kubeconfig');
 
-await import('node:fs/promises').then((fs) =>
-  fs.mkdir(resolve(kubeconfigPath, '..'), { recursive: true }),
-);
-const lab = await startLab({ host, port, kubeconfigPath });
+await mkdir(dirname(kubeconfigPath), { recursive: true });
+const lab = await startLab({ host, port, speed, kubeconfigPath });
 process.stdout.write(
   [
     `gameday mesh lab: Kubernetes API at ${lab.url}`,
     `kubeconfig written to ${kubeconfigPath}`,
-    `try: kubectl --kubeconfig ${kubeconfigPath} get namespaces`,
+    `try: kubectl --kubeconfig ${kubeconfigPath} get pods -A`,
     '',
   ].join('\n'),
 );

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startLab, type Lab } from '../../lab/index.js';
+import { startEntryProcess } from '../support/entry-process.js';
 import { waitFor } from '../support/index.js';
 
 // Responders rehearse with kubectl, so the lab must satisfy the real binary (installed by
@@ -250,6 +251,29 @@ describe('kubectl against the lab', () => {
       });
     } finally {
       watcher.kill('SIGTERM');
+    }
+  });
+});
+
+describe('npm run lab', () => {
+  it('prints the API URL, writes a kubeconfig kubectl uses, and stops on SIGTERM', async () => {
+    const path = join(dir, 'standalone', 'kubeconfig');
+    const lab = startEntryProcess('lab/main.ts', { LAB_PORT: '0', LAB_KUBECONFIG: path });
+    try {
+      const line = await lab.waitForLine(/Kubernetes API at https:\/\/127\.0\.0\.1:\d+$/);
+      expect(await lab.waitForLine(/kubeconfig written to/)).toContain(path);
+      const url = line.slice(line.indexOf('https://'));
+      const { stdout } = await run('kubectl', ['--kubeconfig', path, 'get', 'namespaces'], {
+        timeout: 20_000,
+      });
+      expect(stdout).toMatch(/istio-system\s+Active/);
+      expect(parse(await readFile(path, 'utf8'))).toMatchObject({
+        clusters: [{ cluster: { server: url } }],
+      });
+      lab.child.kill('SIGTERM');
+      expect(await lab.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await lab.kill();
     }
   });
 });
