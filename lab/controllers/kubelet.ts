@@ -1,6 +1,6 @@
 import type { Registry } from '../apiserver/registry.js';
 import type { KubeObject } from '../apiserver/types.js';
-import { parseQuantity } from '../apiserver/validation/quantity.js';
+import { parseQuantity } from '../../src/quantity.js';
 import { kubeTime, type LabClock } from './clock.js';
 import { recordEvent } from './events.js';
 import { dict, list, PODS, type Dict } from './objects.js';

@@ -13,7 +13,7 @@ import {
   formatQuantity,
   parseQuantity,
   quantityError,
-} from '../../lab/apiserver/validation/quantity.js';
+} from '../../src/quantity.js';
 
 type Reason = FieldCause['reason'];
 /** [field, reason] or [field, reason, exact message]. */

@@ -32,7 +32,7 @@ import type { KindValidator, ValidationContext } from './kinds.js';
 
 export type { ValidationContext } from './kinds.js';
 export type Verdict = Findings;
-export { parseQuantity, formatQuantity } from './quantity.js';
+export { parseQuantity, formatQuantity } from '../../../src/quantity.js';
 
 const KINDS: Record<string, Record<string, KindValidator>> = {
   '': CORE_KINDS,

@@ -10,7 +10,7 @@ import {
   type Findings,
 } from './field.js';
 import { isLabelKey } from './names.js';
-import { formatQuantity, parseQuantity, quantityError, quantityText } from './quantity.js';
+import { formatQuantity, parseQuantity, quantityError, quantityText } from '../../../src/quantity.js';
 
 const CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
 const STANDARD_RESOURCES = new Set([
