@@ -9,11 +9,7 @@ import {
   validateObject,
   type ValidationContext,
 } from '../../lab/apiserver/validation/index.js';
-import {
-  formatQuantity,
-  parseQuantity,
-  quantityError,
-} from '../../src/quantity.js';
+import { formatQuantity, parseQuantity, quantityError } from '../../src/quantity.js';
 
 type Reason = FieldCause['reason'];
 /** [field, reason] or [field, reason, exact message]. */

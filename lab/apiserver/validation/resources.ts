@@ -10,7 +10,12 @@ import {
   type Findings,
 } from './field.js';
 import { isLabelKey } from './names.js';
-import { formatQuantity, parseQuantity, quantityError, quantityText } from '../../../src/quantity.js';
+import {
+  formatQuantity,
+  parseQuantity,
+  quantityError,
+  quantityText,
+} from '../../../src/quantity.js';
 
 const CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
 const STANDARD_RESOURCES = new Set([
