@@ -39,6 +39,7 @@ export function reconcileDeployment(
   let newRS = owned().find((rs) => sameTemplate(rs, spec.template));
   const oldRSs = () => owned().filter((rs) => rs.metadata.uid !== newRS?.metadata.uid);
   if (!newRS) newRS = createReplicaSet(registry, clock, deployment, oldRSs());
+  else newRS = promoteRevision(registry, deployment, newRS, oldRSs());
 
   const strategy = dict(spec.strategy);
   if (strategy.type === 'Recreate') {
@@ -161,6 +162,33 @@ function createReplicaSet(
     registry.replace(DEPLOYMENTS, fresh.metadata.namespace, fresh.metadata.name ?? '', fresh);
   }
   return rs;
+}
+
+/** A rollback to an older template makes its ReplicaSet the newest revision again, as in Kubernetes. */
+function promoteRevision(
+  registry: Registry,
+  deployment: KubeObject,
+  rs: KubeObject,
+  olds: KubeObject[],
+): KubeObject {
+  const revisionOf = (o: KubeObject) => Number(o.metadata.annotations?.[REVISION] ?? 0);
+  const newest = Math.max(0, ...olds.map(revisionOf));
+  if (revisionOf(rs) > newest) return rs;
+  const revision = String(newest + 1);
+  const promoted = registry.replace(REPLICASETS, rs.metadata.namespace, rs.metadata.name ?? '', {
+    ...rs,
+    metadata: { ...rs.metadata, annotations: { ...rs.metadata.annotations, [REVISION]: revision } },
+  });
+  const fresh = registry.store.get(
+    DEPLOYMENTS,
+    deployment.metadata.namespace,
+    deployment.metadata.name ?? '',
+  );
+  if (fresh) {
+    fresh.metadata.annotations = { ...fresh.metadata.annotations, [REVISION]: revision };
+    registry.replace(DEPLOYMENTS, fresh.metadata.namespace, fresh.metadata.name ?? '', fresh);
+  }
+  return promoted;
 }
 
 function scale(

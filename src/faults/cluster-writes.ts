@@ -1,8 +1,15 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { fromKubeError, httpStatus, OwnershipConflict } from './errors.js';
+import {
+  fromKubeError,
+  httpStatus,
+  OwnershipConflict,
+  TargetNotFound,
+  Transient,
+} from './errors.js';
 import type { FaultContext } from './fault.js';
 import type { JournalEntry, ObjectRef } from './journal.js';
-import { owningRun } from './ownership.js';
+import { CHANGED_ANNOTATION, owningRun, PATCHED_BY_ANNOTATION } from './ownership.js';
+import { escapeToken, getAt, setAt } from './pointer.js';
 
 /**
  * Every change a fault makes goes through here: journaled as `planned` before it is sent,
@@ -128,4 +135,171 @@ export async function deleteOwned(ctx: FaultContext, entry: JournalEntry): Promi
 export async function pendingReverts(ctx: FaultContext): Promise<JournalEntry[]> {
   const entries = await ctx.journal.entries();
   return entries.filter((entry) => entry.state !== 'reverted').reverse();
+}
+
+/** A field to change on an object the tool does not own; `value: undefined` removes it. */
+export interface FieldChange {
+  /** JSON pointer, e.g. `/spec/template/spec/containers/0/resources`. */
+  path: string;
+  value?: unknown;
+}
+
+/** What a patch journal entry keeps: each field's original value (or its absence). */
+export interface RecordedPatch {
+  fields: Array<{ path: string; present: boolean; value?: unknown }>;
+  /** Parent objects the change had to create, removed again on restore if left empty. */
+  createdParents: string[];
+}
+
+const CONFLICT_RETRIES = 5;
+const annotationPath = (key: string) => `/metadata/annotations/${escapeToken(key)}`;
+
+/**
+ * Changes fields of an existing object, journaling their original values first, and marks
+ * the object with this run's id and the changed paths. Read-modify-replace with the
+ * object's resourceVersion, retried on conflict: nothing else the object holds is touched.
+ * A repeated call keeps the originals recorded by the first one.
+ */
+export async function patchRecorded(
+  ctx: FaultContext,
+  step: string,
+  ref: ObjectRef,
+  changes: FieldChange[],
+): Promise<void> {
+  const previous = (await ctx.journal.entries()).find((entry) => entry.step === step);
+  const marks: FieldChange[] = [
+    { path: annotationPath(PATCHED_BY_ANNOTATION), value: ctx.runId },
+    { path: annotationPath(CHANGED_ANNOTATION), value: JSON.stringify(changes.map((c) => c.path)) },
+  ];
+  for (let attempt = 1; ; attempt++) {
+    const current = await readObject<KubernetesObject>(ctx, ref);
+    if (!current)
+      throw new TargetNotFound(`${ref.kind} ${ref.namespace ?? ''}/${ref.name} not found`);
+    const holder = current.metadata?.annotations?.[PATCHED_BY_ANNOTATION];
+    if (holder !== undefined && holder !== ctx.runId) {
+      throw new OwnershipConflict(
+        `${ref.kind} ${ref.namespace ?? ''}/${ref.name} is being changed by run ${holder}; not touching it`,
+      );
+    }
+    const next = structuredClone(current);
+    const createdParents: string[] = [];
+    const recorded: RecordedPatch = (previous?.original as RecordedPatch | undefined) ?? {
+      fields: [...changes, ...marks].map(({ path }) => ({ path, ...getAt(current, path) })),
+      createdParents,
+    };
+    for (const change of [...changes, ...marks]) {
+      createdParents.push(
+        ...setAt(next, change.path, { present: change.value !== undefined, value: change.value }),
+      );
+    }
+    if (ctx.dryRun) {
+      ctx.dryRun.push({ verb: 'replace', ...ref, body: next, changes: [...changes, ...marks] });
+      return;
+    }
+    if (!previous)
+      await journal(ctx, {
+        step,
+        action: 'patch',
+        target: ref,
+        original: recorded,
+        state: 'planned',
+      });
+    if (await replaceOrConflict(ctx, ref, next)) break;
+    if (attempt === CONFLICT_RETRIES)
+      throw new Transient(
+        `${ref.kind} ${ref.namespace ?? ''}/${ref.name} kept changing under the patch`,
+      );
+  }
+  const entry = (await ctx.journal.entries()).find((e) => e.step === step);
+  await journal(ctx, {
+    step,
+    action: 'patch',
+    target: ref,
+    original: entry?.original,
+    state: 'applied',
+  });
+}
+
+/** Puts back exactly the recorded original fields. A deleted object counts as restored. */
+export async function restoreRecorded(ctx: FaultContext, entry: JournalEntry): Promise<void> {
+  const ref = entry.target;
+  const recorded = entry.original as RecordedPatch;
+  for (let attempt = 1; ; attempt++) {
+    const current = await readObject<KubernetesObject>(ctx, ref);
+    if (!current) break;
+    const holder = current.metadata?.annotations?.[PATCHED_BY_ANNOTATION];
+    if (holder !== undefined && holder !== ctx.runId) {
+      throw new OwnershipConflict(
+        `${ref.kind} ${ref.namespace ?? ''}/${ref.name} is now marked by run ${holder}; refusing to restore over it`,
+      );
+    }
+    const next = structuredClone(current);
+    for (const field of recorded.fields) setAt(next, field.path, field);
+    for (const parent of [...recorded.createdParents].reverse()) {
+      const left = getAt(next, parent);
+      if (left.present && isEmptyObject(left.value)) setAt(next, parent, { present: false });
+    }
+    if (ctx.dryRun) {
+      ctx.dryRun.push({ verb: 'replace', ...ref, body: next });
+      return;
+    }
+    if (await replaceOrConflict(ctx, ref, next)) break;
+    if (attempt === CONFLICT_RETRIES)
+      throw new Transient(
+        `${ref.kind} ${ref.namespace ?? ''}/${ref.name} kept changing under the restore`,
+      );
+  }
+  await journal(ctx, { ...entry, state: 'reverted' });
+}
+
+/** Whether every recorded change is still what the fault set (the fault is in effect). */
+export function changesInEffect(
+  object: KubernetesObject | undefined,
+  changes: FieldChange[],
+): boolean {
+  if (!object) return false;
+  return changes.every((change) => {
+    const now = getAt(object, change.path);
+    return change.value === undefined
+      ? !now.present
+      : JSON.stringify(now.value) === JSON.stringify(change.value);
+  });
+}
+
+/** Whether every recorded field holds its original value again. */
+export function originalsRestored(
+  object: KubernetesObject | undefined,
+  recorded: RecordedPatch,
+): boolean {
+  if (!object) return true;
+  return recorded.fields.every((field) => {
+    const now = getAt(object, field.path);
+    return (
+      now.present === field.present &&
+      (!field.present || JSON.stringify(now.value) === JSON.stringify(field.value))
+    );
+  });
+}
+
+async function replaceOrConflict(
+  ctx: FaultContext,
+  ref: ObjectRef,
+  object: KubernetesObject,
+): Promise<boolean> {
+  try {
+    await ctx.kube.objects.replace(object);
+    return true;
+  } catch (err) {
+    if (httpStatus(err) === 409) return false;
+    throw fromKubeError(err, { verb: 'update', resource: resourceName(ref), ...ref });
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 0
+  );
 }

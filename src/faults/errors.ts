@@ -106,3 +106,9 @@ function statusMessage(err: ApiException<unknown>): string | undefined {
 export function httpStatus(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
 }
+
+/** The write was accepted but the expected failure never showed (or revert never settled) in time. */
+export class NotInEffect extends FaultError {
+  readonly retryable = false;
+  override name = 'NotInEffect';
+}

@@ -11,14 +11,15 @@ export interface Finding {
 
 /** A write the fault would send, as dry-run reports it. */
 export interface PlannedWrite {
-  verb: 'create' | 'patch' | 'delete';
+  verb: 'create' | 'replace' | 'delete';
   apiVersion: string;
   kind: string;
   namespace?: string;
   name: string;
-  /** The object to create, or the patch body. */
+  /** The object to create, or the whole object a replace sends. */
   body?: unknown;
-  patchType?: string;
+  /** For a replace: the fields it changes. */
+  changes?: Array<{ path: string; value?: unknown }>;
 }
 
 export interface FaultContext {

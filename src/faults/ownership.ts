@@ -2,7 +2,9 @@
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'gameday';
 export const RUN_ID_LABEL = 'gameday/run-id';
-/** On objects the tool patches rather than creates: what it changed, as JSON. */
+/** On objects the tool patches rather than creates: the run that changed them… */
+export const PATCHED_BY_ANNOTATION = 'gameday/run-id';
+/** …and the JSON pointers of the fields it changed, as a JSON array. */
 export const CHANGED_ANNOTATION = 'gameday/changed';
 
 export function ownershipLabels(runId: string): Record<string, string> {
