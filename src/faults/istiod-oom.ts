@@ -9,9 +9,10 @@ import {
   type FieldChange,
   type RecordedPatch,
 } from './cluster-writes.js';
-import { fromKubeError, httpStatus, NotInEffect } from './errors.js';
+import { NotInEffect } from './errors.js';
 import type { Fault, FaultContext, Finding, Verification } from './fault.js';
 import type { ObjectRef } from './journal.js';
+import { DEFAULT_REVISION, istiodPods, restartControlPlane } from './control-plane.js';
 import { PATCHED_BY_ANNOTATION } from './ownership.js';
 import { pollUntil } from './wait.js';
 
@@ -178,28 +179,11 @@ function deploymentRef(ctx: FaultContext, params: IstiodOomParams): ObjectRef {
   };
 }
 
-function podSelector(params: IstiodOomParams): string {
-  return `app=istiod,istio.io/rev=${params.revision ?? 'default'}`;
-}
-
-async function istiodPods(ctx: FaultContext, params: IstiodOomParams): Promise<V1Pod[]> {
-  try {
-    return (
-      await ctx.kube.core.listNamespacedPod({
-        namespace: ctx.namespace,
-        labelSelector: podSelector(params),
-      })
-    ).items;
-  } catch (err) {
-    throw fromKubeError(err, { verb: 'list', resource: 'pods', namespace: ctx.namespace });
-  }
-}
-
 async function crashLoopingPod(
   ctx: FaultContext,
   params: IstiodOomParams,
 ): Promise<V1Pod | undefined> {
-  return (await istiodPods(ctx, params)).find((pod) =>
+  return (await istiodPods(ctx, params.revision ?? DEFAULT_REVISION)).find((pod) =>
     (pod.status?.containerStatuses ?? []).some(
       (c) =>
         c.name === CONTAINER &&
@@ -224,44 +208,12 @@ async function rolledOut(ctx: FaultContext, params: IstiodOomParams): Promise<bo
 }
 
 async function killPods(ctx: FaultContext, params: IstiodOomParams): Promise<void> {
-  for (const pod of await istiodPods(ctx, params)) {
-    const name = pod.metadata?.name ?? '';
-    const target = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name };
-    if (ctx.dryRun) {
-      ctx.dryRun.push({ verb: 'delete', ...target });
-      continue;
-    }
-    const step = `kill-${name}`;
-    await ctx.journal.record({
-      step,
-      action: 'delete',
-      target,
-      state: 'planned',
-      at: ctx.now().toISOString(),
-    });
-    try {
-      await ctx.kube.core.deleteNamespacedPod({
-        name,
-        namespace: ctx.namespace,
-        body: { preconditions: { uid: pod.metadata?.uid } },
-      });
-    } catch (err) {
-      if (httpStatus(err) !== 404 && httpStatus(err) !== 409)
-        throw fromKubeError(err, {
-          verb: 'delete',
-          resource: 'pods',
-          namespace: ctx.namespace,
-          name,
-        });
-    }
-    await ctx.journal.record({
-      step,
-      action: 'delete',
-      target,
-      state: 'applied',
-      at: ctx.now().toISOString(),
-    });
-  }
+  await restartControlPlane(
+    ctx,
+    'kill',
+    params.revision ?? DEFAULT_REVISION,
+    deploymentName(params),
+  );
 }
 
 /** Whether the strategy takes every replica down: maxUnavailable (rounded down) covers them all. */

@@ -4,19 +4,24 @@ import type {
   V1Deployment,
   V1LabelSelector,
   V1NetworkPolicy,
-  V1Pod,
 } from '@kubernetes/client-node';
 import { portBlockParams, type PortBlockParams } from '../scenario/fault-params.js';
 import { createOwned, deleteOwned, pendingReverts, readObject } from './cluster-writes.js';
-import { fromKubeError, httpStatus } from './errors.js';
+import { fromKubeError } from './errors.js';
 import type { Fault, FaultContext, Finding, Verification } from './fault.js';
 import type { JournalEntry, ObjectRef } from './journal.js';
+import {
+  DEFAULT_REVISION,
+  istiodPods,
+  istiodSelector,
+  istiodSelectorText,
+  restartControlPlane,
+} from './control-plane.js';
 import { ownershipLabels, owningRun } from './ownership.js';
 
 const STEP = 'networkpolicy';
 /** Journal step of the istiod restart: recorded for the audit trail, nothing to undo. */
 const RESTART_STEP = 'restart-control-plane';
-const DEFAULT_REVISION = 'default';
 /** istiod's containerPorts in the chart, used when the Deployment does not list any. */
 const FALLBACK_PORTS = [8080, 15010, 15012, 15014, 15017];
 /** The xDS port proxies dial when the mesh config does not say otherwise (Istio ≥ 1.5). */
@@ -53,7 +58,7 @@ export const portBlock: Fault<PortBlockParams> = {
     if (pods.length === 0) {
       findings.push({
         severity: 'blocker',
-        message: `no pod in ${ctx.namespace} matches ${selectorText(rev)}: the policy would block nothing`,
+        message: `no pod in ${ctx.namespace} matches ${istiodSelectorText(rev)}: the policy would block nothing`,
       });
     }
 
@@ -146,7 +151,9 @@ export const portBlock: Fault<PortBlockParams> = {
       },
     };
     await createOwned(ctx, STEP, policy);
-    if (params.restartControlPlane) await restartControlPlane(ctx, rev, deployment);
+    if (params.restartControlPlane) {
+      await restartControlPlane(ctx, RESTART_STEP, rev, deployment?.metadata?.name ?? 'istiod');
+    }
   },
 
   async revert(ctx) {
@@ -169,7 +176,7 @@ export const portBlock: Fault<PortBlockParams> = {
       return {
         state: 'in-effect',
         details: [
-          `NetworkPolicy ${ctx.namespace}/${ref.name} blocks ${params.ports.join(', ')} on the istiod pods (${selectorText(revisionOf(params))})`,
+          `NetworkPolicy ${ctx.namespace}/${ref.name} blocks ${params.ports.join(', ')} on the istiod pods (${istiodSelectorText(revisionOf(params))})`,
         ],
       };
     }
@@ -177,85 +184,12 @@ export const portBlock: Fault<PortBlockParams> = {
   },
 };
 
-/**
- * Deletes the istiod pods of the revision so that they come back behind the policy (many
- * CNIs only enforce on new connections, and proxies keep their xDS streams open for up to
- * 30 minutes). Each delete carries a uid precondition, so a pod that was already replaced is
- * left alone. The ReplicaSet recreates the pods: this leaves nothing for revert to undo.
- */
-async function restartControlPlane(
-  ctx: FaultContext,
-  rev: string,
-  deployment: V1Deployment | undefined,
-): Promise<void> {
-  const pods = (await istiodPods(ctx, rev)).filter((pod) => !pod.metadata?.deletionTimestamp);
-  if (ctx.dryRun) {
-    for (const pod of pods) {
-      ctx.dryRun.push({
-        verb: 'delete',
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace: ctx.namespace,
-        name: pod.metadata?.name ?? '',
-      });
-    }
-    return;
-  }
-  const done = (await ctx.journal.entries()).find((e) => e.step === RESTART_STEP);
-  // A retried inject does not restart the control plane a second time.
-  if (done && done.state !== 'planned') return;
-  const entry: Omit<JournalEntry, 'at'> = {
-    step: RESTART_STEP,
-    action: 'delete',
-    target: {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      namespace: ctx.namespace,
-      name: deployment?.metadata?.name ?? 'istiod',
-    },
-    state: 'planned',
-  };
-  await record(ctx, entry);
-  for (const pod of pods) {
-    const name = pod.metadata?.name ?? '';
-    try {
-      await ctx.kube.core.deleteNamespacedPod({
-        name,
-        namespace: ctx.namespace,
-        body: { preconditions: { uid: pod.metadata?.uid } },
-      });
-      ctx.logger.info({ pod: name }, 'restarted istiod pod behind the port-block policy');
-    } catch (err) {
-      const status = httpStatus(err);
-      // 404: already gone; 409: the uid changed, so it is already a new pod.
-      if (status === 404 || status === 409) continue;
-      throw fromKubeError(err, {
-        verb: 'delete',
-        resource: 'pods',
-        namespace: ctx.namespace,
-        name,
-      });
-    }
-  }
-  await record(ctx, { ...entry, state: 'applied' });
-}
-
 async function record(ctx: FaultContext, entry: Omit<JournalEntry, 'at'>): Promise<void> {
   await ctx.journal.record({ ...entry, at: ctx.now().toISOString() });
 }
 
 function revisionOf(params: PortBlockParams): string {
   return params.revision ?? DEFAULT_REVISION;
-}
-
-function istiodSelector(rev: string): Record<string, string> {
-  return { app: 'istiod', 'istio.io/rev': rev };
-}
-
-function selectorText(rev: string): string {
-  return Object.entries(istiodSelector(rev))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 }
 
 function policyName(ctx: FaultContext): string {
@@ -296,18 +230,6 @@ async function findDeployment(
     if (deployment && (podRev ?? DEFAULT_REVISION) === rev) return { deployment, lookedFor: names };
   }
   return { lookedFor: names.map((n) => `${n} with pod label istio.io/rev=${rev}`) };
-}
-
-async function istiodPods(ctx: FaultContext, rev: string): Promise<V1Pod[]> {
-  try {
-    const list = await ctx.kube.core.listNamespacedPod({
-      namespace: ctx.namespace,
-      labelSelector: selectorText(rev),
-    });
-    return list.items;
-  } catch (err) {
-    throw fromKubeError(err, { verb: 'list', resource: 'pods', namespace: ctx.namespace });
-  }
 }
 
 async function listPolicies(ctx: FaultContext): Promise<V1NetworkPolicy[]> {

@@ -1,39 +1,19 @@
-import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type Lab } from '../../lab/index.js';
-import { kubeClients, type KubeClients } from '../../src/kube/clients.js';
+import type { KubeClients } from '../../src/kube/clients.js';
 import { denyPolicy, misspell } from '../../src/faults/deny-policy.js';
 import { Forbidden, OwnershipConflict } from '../../src/faults/errors.js';
 import type { FaultContext, PlannedWrite } from '../../src/faults/fault.js';
-import { MemoryJournal } from '../../src/faults/journal.js';
-import { createLogger } from '../../src/logger.js';
 import { denyPolicyParams } from '../../src/scenario/fault-params.js';
+import { startFaultTestBed, type FaultTestBed } from '../support/fault-testbed.js';
 import { waitFor } from '../support/index.js';
 
 const NS = 'orders';
-const READ_ONLY_TOKEN = 'read-only-token-0123456789abcdef';
-const logger = createLogger({ name: 'test', level: 'silent', format: 'json' });
-let lab: Lab;
+let bed: FaultTestBed;
 let admin: KubeClients;
-let readOnly: KubeClients;
-
-function clients(kubeconfig: string): KubeClients {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  return kubeClients(config);
-}
 
 function context(runId: string, kube = admin, extra: Partial<FaultContext> = {}): FaultContext {
-  return {
-    kube,
-    runId,
-    namespace: NS,
-    journal: new MemoryJournal(),
-    logger,
-    waitTimeoutMs: 10_000,
-    now: () => new Date(),
-    ...extra,
-  };
+  return bed.context(runId, NS, { kube, ...extra });
 }
 
 async function policies(runId?: string): Promise<
@@ -57,22 +37,12 @@ async function policies(runId?: string): Promise<
 }
 
 beforeAll(async () => {
-  lab = await startLab({
-    speed: 20,
-    users: [
-      {
-        name: 'read-only',
-        token: READ_ONLY_TOKEN,
-        rules: [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }],
-      },
-    ],
-  });
-  admin = clients(lab.kubeconfig());
-  readOnly = clients(lab.kubeconfig().replace(lab.adminToken, READ_ONLY_TOKEN));
+  bed = await startFaultTestBed();
+  admin = bed.admin;
 });
 
 afterAll(async () => {
-  await lab?.stop();
+  await bed?.lab.stop();
 });
 
 const params = (input: unknown = {}) => denyPolicyParams.parse(input);
@@ -151,7 +121,7 @@ describe('deny-policy fault', () => {
   });
 
   it('without the create verb fails with Forbidden naming it, and writes nothing', async () => {
-    const ctx = context('run-deny-5', readOnly);
+    const ctx = context('run-deny-5', bed.readOnly);
     const p = params();
     const error = await denyPolicy.inject(ctx, p).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(Forbidden);

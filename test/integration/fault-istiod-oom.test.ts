@@ -1,38 +1,19 @@
-import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startLab, type Lab } from '../../lab/index.js';
 import { Forbidden, OwnershipConflict } from '../../src/faults/errors.js';
 import type { FaultContext, PlannedWrite } from '../../src/faults/fault.js';
 import { istiodOom } from '../../src/faults/istiod-oom.js';
-import { MemoryJournal } from '../../src/faults/journal.js';
-import { kubeClients, type KubeClients } from '../../src/kube/clients.js';
-import { createLogger } from '../../src/logger.js';
+import type { KubeClients } from '../../src/kube/clients.js';
 import { istiodOomParams } from '../../src/scenario/fault-params.js';
+import { startFaultTestBed, type FaultTestBed } from '../support/fault-testbed.js';
 import { waitFor } from '../support/index.js';
 
 const NS = 'istio-system';
-const READ_ONLY_TOKEN = 'read-only-token-0123456789abcdef';
-const logger = createLogger({ name: 'test', level: 'silent', format: 'json' });
-let lab: Lab;
+let bed: FaultTestBed;
 let admin: KubeClients;
 
-function clients(kubeconfig: string): KubeClients {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  return kubeClients(config);
-}
-
 function context(runId: string, extra: Partial<FaultContext> = {}): FaultContext {
-  return {
-    kube: admin,
-    runId,
-    namespace: NS,
-    journal: new MemoryJournal(),
-    logger,
-    waitTimeoutMs: 20_000,
-    now: () => new Date(),
-    ...extra,
-  };
+  return bed.context(runId, NS, extra);
 }
 
 const istiod = () => admin.apps.readNamespacedDeployment({ name: 'istiod', namespace: NS });
@@ -60,22 +41,13 @@ const available = async () =>
   );
 
 beforeEach(async () => {
-  lab = await startLab({
-    speed: 20,
-    users: [
-      {
-        name: 'read-only',
-        token: READ_ONLY_TOKEN,
-        rules: [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }],
-      },
-    ],
-  });
-  admin = clients(lab.kubeconfig());
+  bed = await startFaultTestBed();
+  admin = bed.admin;
   await available();
 });
 
 afterEach(async () => {
-  await lab?.stop();
+  await bed?.lab.stop();
 });
 
 describe('istiod-oom fault', () => {
@@ -135,9 +107,7 @@ describe('istiod-oom fault', () => {
   });
 
   it('without update rights fails with Forbidden naming it, and changes nothing', async () => {
-    const ctx = context('run-oom-4', {
-      kube: clients(lab.kubeconfig().replace(lab.adminToken, READ_ONLY_TOKEN)),
-    });
+    const ctx = context('run-oom-4', { kube: bed.readOnly });
     const before = await istiod();
     const error = await istiodOom
       .inject(ctx, istiodOomParams.parse({}))

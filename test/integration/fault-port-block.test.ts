@@ -1,40 +1,21 @@
-import { KubeConfig, Watch, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
+import { Watch, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLab, type Lab } from '../../lab/index.js';
-import { kubeClients, type KubeClients } from '../../src/kube/clients.js';
+import type { KubeClients } from '../../src/kube/clients.js';
 import { Forbidden, OwnershipConflict } from '../../src/faults/errors.js';
 import type { FaultContext, PlannedWrite } from '../../src/faults/fault.js';
-import { MemoryJournal } from '../../src/faults/journal.js';
 import { portBlock, selectorMatches } from '../../src/faults/port-block.js';
-import { createLogger } from '../../src/logger.js';
 import { portBlockParams } from '../../src/scenario/fault-params.js';
+import { startFaultTestBed, type FaultTestBed } from '../support/fault-testbed.js';
 import { waitFor } from '../support/index.js';
 
 const NS = 'istio-system';
 const ISTIOD = 'app=istiod,istio.io/rev=default';
-const READ_ONLY_TOKEN = 'read-only-token-0123456789abcdef';
-const logger = createLogger({ name: 'test', level: 'silent', format: 'json' });
-let lab: Lab;
+let bed: FaultTestBed;
 let admin: KubeClients;
 let readOnly: KubeClients;
 
-function clients(kubeconfig: string): KubeClients {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  return kubeClients(config);
-}
-
 function context(runId: string, kube = admin, extra: Partial<FaultContext> = {}): FaultContext {
-  return {
-    kube,
-    runId,
-    namespace: NS,
-    journal: new MemoryJournal(),
-    logger,
-    waitTimeoutMs: 10_000,
-    now: () => new Date(),
-    ...extra,
-  };
+  return bed.context(runId, NS, { kube, waitTimeoutMs: 10_000, ...extra });
 }
 
 async function policies(runId?: string): Promise<V1NetworkPolicy[]> {
@@ -55,22 +36,13 @@ const podNames = async (): Promise<string[]> =>
 const params = (input: unknown) => portBlockParams.parse(input);
 
 beforeAll(async () => {
-  lab = await startLab({
-    speed: 20,
-    users: [
-      {
-        name: 'read-only',
-        token: READ_ONLY_TOKEN,
-        rules: [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }],
-      },
-    ],
-  });
-  admin = clients(lab.kubeconfig());
-  readOnly = clients(lab.kubeconfig().replace(lab.adminToken, READ_ONLY_TOKEN));
+  bed = await startFaultTestBed();
+  admin = bed.admin;
+  readOnly = bed.readOnly;
 });
 
 afterAll(async () => {
-  await lab?.stop();
+  await bed?.lab.stop();
 });
 
 describe('port-block fault', () => {
