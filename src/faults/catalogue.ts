@@ -1,4 +1,5 @@
 import type { FaultParams, FaultType } from '../scenario/fault-params.js';
+import { certExpiry } from './cert-expiry.js';
 import { denyPolicy } from './deny-policy.js';
 import type { Fault } from './fault.js';
 import { istiodOom } from './istiod-oom.js';
@@ -9,6 +10,7 @@ import { portBlock } from './port-block.js';
  * refused at run time with a clear message rather than half-run.
  */
 export const FAULTS: { [T in FaultType]?: Fault<FaultParams<T>> } = {
+  'cert-expiry': certExpiry,
   'deny-policy': denyPolicy,
   'istiod-oom': istiodOom,
   'port-block': portBlock,

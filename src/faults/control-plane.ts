@@ -40,6 +40,8 @@ export async function restartControlPlane(
   step: string,
   revision: string,
   deploymentName: string,
+  /** A restart done as part of revert is journaled as already `reverted`: nothing to undo later. */
+  doneState: 'applied' | 'reverted' = 'applied',
 ): Promise<void> {
   const pods = (await istiodPods(ctx, revision)).filter((pod) => !pod.metadata?.deletionTimestamp);
   if (ctx.dryRun) {
@@ -89,5 +91,5 @@ export async function restartControlPlane(
       });
     }
   }
-  await ctx.journal.record({ ...entry, state: 'applied', at: ctx.now().toISOString() });
+  await ctx.journal.record({ ...entry, state: doneState, at: ctx.now().toISOString() });
 }
