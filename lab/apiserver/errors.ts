@@ -44,17 +44,27 @@ export class ApiError extends Error {
   }
 
   toStatus(): Record<string, unknown> {
-    return {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: this.message,
-      ...(this.reason !== '' && { reason: this.reason }),
-      ...(this.details && { details: this.details }),
-      code: this.code,
-    };
+    return failureStatus(this.code, this.reason, this.message, this.details);
   }
+}
+
+/** A failure `Status` object as kube-apiserver sends it; an empty reason is left out. */
+export function failureStatus(
+  code: number,
+  reason: string,
+  message: string,
+  details: object | undefined,
+): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    ...(reason !== '' && { reason }),
+    ...(details && { details }),
+    code,
+  };
 }
 
 function resourceDetails(type: ResourceType, name: string): StatusDetails {

@@ -1,3 +1,5 @@
+import { failureStatus } from '../errors.js';
+
 /**
  * How a failed patch is answered. kube-apiserver turns patch failures into a handful of
  * `Status` shapes (k8s.io/apiserver/pkg/endpoints/handlers/patch.go); `PatchError` carries
@@ -72,16 +74,7 @@ export class PatchError extends Error {
 
   /** The `Status` object kube-apiserver answers with. */
   toStatus(): Record<string, unknown> {
-    return {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: this.message,
-      ...(this.reason !== '' && { reason: this.reason }),
-      ...(this.details && { details: this.details }),
-      code: this.code,
-    };
+    return failureStatus(this.code, this.reason, this.message, this.details);
   }
 }
 
