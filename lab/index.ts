@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { ADMIN_RULES, type LabUser, type PolicyRule } from './apiserver/auth.js';
 import { Registry } from './apiserver/registry.js';
 import { ObjectStore } from './apiserver/store.js';
-import { startApiServer } from './apiserver/server.js';
+import { startApiServer, type AuditEvent } from './apiserver/server.js';
 import { realClock } from './controllers/clock.js';
 import type { WorkingSet } from './controllers/kubelet.js';
 import { startControllers, type ControllerManager } from './controllers/manager.js';
@@ -40,6 +40,8 @@ export interface Lab {
   adminToken: string;
   registry: Registry;
   controllers: ControllerManager;
+  /** Calls `listener` for every request the API server answers from now on; returns the unsubscribe. */
+  onRequest(listener: (event: AuditEvent) => void): () => void;
   /** A kubeconfig (YAML) for `user`, the admin by default. */
   kubeconfig(user?: string): string;
   stop(): Promise<void>;
@@ -66,9 +68,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     commonName: 'kube-apiserver',
     hosts: [...new Set([host, '127.0.0.1', 'localhost', 'kubernetes.default.svc'])],
   });
+  const auditListeners = new Set<(event: AuditEvent) => void>();
   const api = await startApiServer({
     registry,
     users,
+    audit: (event) => {
+      for (const listener of auditListeners) listener(event);
+    },
     ...((options.tls ?? true) && { tls: { cert: serving.cert, key: serving.key } }),
     ...(options.host !== undefined && { host: options.host }),
     ...(options.port !== undefined && { port: options.port }),
@@ -89,6 +95,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     adminToken,
     registry,
     controllers,
+    onRequest: (listener) => {
+      auditListeners.add(listener);
+      return () => auditListeners.delete(listener);
+    },
     kubeconfig,
     stop: async () => {
       controllers.stop();
@@ -110,3 +120,4 @@ export const defaultWorkingSet: WorkingSet = (_pod, container) => {
       return 24 * MiB;
   }
 };
+export type { AuditEvent } from './apiserver/server.js';

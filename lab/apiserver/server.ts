@@ -22,6 +22,21 @@ export interface ApiServerOptions {
   port?: number;
   /** Serve HTTPS with this certificate (PEM); plain HTTP without it. */
   tls?: { cert: string; key: string };
+  /** Told about every authenticated resource request once it is answered, like an audit backend. */
+  audit?: (event: AuditEvent) => void;
+}
+
+/** One answered resource request, in the terms of Kubernetes audit events. */
+export interface AuditEvent {
+  user: string;
+  verb: string;
+  group: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** HTTP status of the answer (for a watch, of its start). */
+  code: number;
 }
 
 export interface RunningApiServer {
@@ -91,6 +106,19 @@ async function handle(
   const target = parseResourcePath(path);
   if (!target) throw errors.pathNotFound();
   const verb = verbFor(method, target, url.searchParams);
+  const { audit } = options;
+  if (audit) {
+    const event = {
+      user: user.name,
+      verb,
+      group: target.resource.group,
+      resource: target.resource.plural,
+      ...(target.namespace !== undefined && { namespace: target.namespace }),
+      ...(target.name !== undefined && { name: target.name }),
+      ...(target.subresource !== undefined && { subresource: target.subresource }),
+    };
+    res.once('close', () => audit({ ...event, code: res.statusCode }));
+  }
   if (
     !authorize(user, {
       verb,
