@@ -88,6 +88,23 @@ describe('the safety guard in front of every fault', () => {
     expect(writes().map(describeWrite)).toEqual(['create configmaps in payments']);
   });
 
+  it('dry-run of every catalogue scenario plans its writes and sends none', async () => {
+    requests = [];
+    for (const scenario of scenarios) {
+      const fault = guardFault(scenario.spec.fault, POLICY_ALL);
+      const planned: PlannedWrite[] = [];
+      const ctx = bed.context(`run-dry-${scenario.metadata.name}`, scenario.spec.target.namespace, {
+        dryRun: planned,
+      });
+      await fault.inject(ctx);
+      expect(planned.length, scenario.metadata.name).toBeGreaterThan(0);
+      expect(await ctx.journal.entries()).toEqual([]);
+    }
+    expect(writes().map(describeWrite)).toEqual([]);
+    // Dry-run reads the cluster to plan, so the audit hook saw this test's requests.
+    expect(requests.length).toBeGreaterThan(0);
+  });
+
   it('lets an allowed fault through, and still reverts it after the allowlist changed', async () => {
     const scenario = scenarios.find((s) => s.spec.fault.type === 'deny-policy');
     if (!scenario) throw new Error('the catalogue has no deny-policy scenario');
