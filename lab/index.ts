@@ -11,6 +11,9 @@ import { createCertificateAuthority, issueCertificate } from '../src/pki.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { seedNamespaces } from './seed.js';
 import { seedTopology } from './topology.js';
+import { startGatewayListener } from './mesh/gateway.js';
+import { MeshModel, type MeshOptions } from './mesh/model.js';
+import { startTelemetry } from './telemetry/index.js';
 
 export interface LabOptions {
   host?: string;
@@ -32,6 +35,8 @@ export interface LabOptions {
   seed?: 'topology' | 'namespaces';
   /** Memory each container uses; decides which containers are OOM-killed. */
   workingSet?: WorkingSet;
+  /** The mesh model (traffic, churn, certificates); `false` for a bare Kubernetes API. */
+  mesh?: MeshOptions | false;
 }
 
 export interface Lab {
@@ -44,6 +49,12 @@ export interface Lab {
   onRequest(listener: (event: AuditEvent) => void): () => void;
   /** A kubeconfig (YAML) for `user`, the admin by default. */
   kubeconfig(user?: string): string;
+  /** The simulated mesh; absent with `mesh: false`. */
+  mesh?: MeshModel;
+  /** Prometheus targets of every component, and their HTTP service discovery. */
+  telemetry?: { url: string; sdUrl: string };
+  /** The ingress gateway's listeners on loopback. */
+  gateway?: { httpsUrl: string; httpUrl: string };
   stop(): Promise<void>;
 }
 
@@ -55,14 +66,40 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     ...(options.users ?? []),
   ];
   const registry = new Registry(new ObjectStore(options.watchHistory));
+  const clock = realClock(options.speed ?? 1);
+  const host = options.host ?? '127.0.0.1';
+  const baseWorkingSet = options.workingSet ?? defaultWorkingSet;
+  const mesh =
+    options.mesh === false
+      ? undefined
+      : new MeshModel(registry, clock, baseWorkingSet, options.mesh);
   seedNamespaces(registry);
   if ((options.seed ?? 'topology') === 'topology') await seedTopology(registry);
+  const telemetry =
+    mesh && (await startTelemetry({ registry, state: mesh, workingSet: mesh.workingSet, host }));
   const controllers = startControllers(
     registry,
-    realClock(options.speed ?? 1),
-    options.workingSet ?? defaultWorkingSet,
+    clock,
+    mesh?.workingSet ?? baseWorkingSet,
+    mesh?.behaviour,
   );
-  const host = options.host ?? '127.0.0.1';
+  const gateway =
+    mesh &&
+    telemetry &&
+    (await startGatewayListener({
+      registry,
+      events: telemetry.events,
+      gatewayPod: () => mesh.gatewayWorkload(),
+      route: (request) => {
+        const outcome = mesh.route(request);
+        return { status: outcome.code, body: outcome.body };
+      },
+      host,
+    }));
+  if (mesh && telemetry && gateway) {
+    mesh.attachGateway(gateway);
+    mesh.start(telemetry.events);
+  }
   const ca = await createCertificateAuthority('gameday-lab-ca');
   const serving = await issueCertificate(ca, {
     commonName: 'kube-apiserver',
@@ -90,6 +127,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   };
   if (options.kubeconfigPath)
     await writeFile(options.kubeconfigPath, kubeconfig(), { mode: 0o600 });
+  if (mesh && (options.seed ?? 'topology') === 'topology') await mesh.ready();
   return {
     url: api.url,
     adminToken,
@@ -100,9 +138,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       return () => auditListeners.delete(listener);
     },
     kubeconfig,
+    ...(mesh && { mesh }),
+    ...(telemetry && { telemetry: { url: telemetry.url, sdUrl: telemetry.sdUrl } }),
+    ...(gateway && { gateway: { httpsUrl: gateway.httpsUrl, httpUrl: gateway.httpUrl } }),
     stop: async () => {
+      mesh?.stop();
       controllers.stop();
-      await api.close();
+      await Promise.all([api.close(), gateway?.stop(), telemetry?.stop()]);
     },
   };
 }

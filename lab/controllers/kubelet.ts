@@ -6,7 +6,7 @@ import { recordEvent } from './events.js';
 import { dict, list, PODS, type Dict } from './objects.js';
 
 export const NODE_NAME = 'gameday-lab-node';
-const HOST_IP = '10.89.0.2';
+export const NODE_IP = '10.89.0.2';
 /** Cluster time from container creation to running. */
 const START_UP_MS = 1_000;
 /**
@@ -21,6 +21,23 @@ const BACK_OFF_MAX_MS = 300_000;
 
 /** How much memory a container uses; the mesh model supplies istiod's real working set. */
 export type WorkingSet = (pod: KubeObject, container: Dict) => number;
+
+/** How a container's process ends when it is not killed for memory, e.g. istiod refusing an expired CA. */
+export interface ContainerExit {
+  exitCode: number;
+  reason: string;
+  message?: string;
+}
+
+/**
+ * What the processes inside containers do, beyond using memory: the mesh model decides
+ * whether a process exits right after starting, and whether it passes its readiness probe
+ * (a sidecar is ready only once it has config from istiod).
+ */
+export interface ContainerBehaviour {
+  exitAfterStart?(pod: KubeObject, container: Dict): ContainerExit | undefined;
+  ready?(pod: KubeObject, container: Dict): boolean;
+}
 
 interface ContainerRuntime {
   phase: 'creating' | 'running' | 'backoff';
@@ -45,6 +62,7 @@ export class Kubelet {
     private readonly registry: Registry,
     private readonly clock: LabClock,
     private readonly workingSet: WorkingSet,
+    private readonly behaviour: ContainerBehaviour = {},
   ) {}
 
   syncAll(): void {
@@ -95,15 +113,14 @@ export class Kubelet {
       rt.since = now;
       rt.startedAt = kubeTime(this.clock.now());
       this.#event(pod, name, 'Normal', 'Started', `Started container ${name}`);
-    } else if (
-      rt.phase === 'running' &&
-      this.#overLimit(pod, container) &&
-      elapsed >= this.clock.wall(TIME_TO_OOM_MS)
-    ) {
+    } else if (rt.phase === 'running' && elapsed >= this.clock.wall(TIME_TO_OOM_MS)) {
+      const exit = this.#overLimit(pod, container)
+        ? { exitCode: 137, reason: 'OOMKilled' }
+        : this.behaviour.exitAfterStart?.(pod, container);
+      if (!exit) return;
       rt.lastTermination = {
         terminated: {
-          exitCode: 137,
-          reason: 'OOMKilled',
+          ...exit,
           startedAt: rt.startedAt,
           finishedAt: kubeTime(this.clock.now()),
           containerID: containerId(pod, name, rt.restarts),
@@ -158,7 +175,8 @@ export class Kubelet {
       lastState: rt.lastTermination ?? {},
       ready:
         rt.phase === 'running' &&
-        Date.now() - rt.since >= this.clock.wall(readinessDelay(container)),
+        Date.now() - rt.since >= this.clock.wall(readinessDelay(container)) &&
+        (this.behaviour.ready?.(pod, container) ?? true),
       restartCount: rt.restarts,
       image: container.image,
       imageID: `docker-pullable://${String(container.image)}`,
@@ -207,8 +225,8 @@ export class Kubelet {
         condition('ContainersReady', allReady),
         condition('PodScheduled', true),
       ],
-      hostIP: HOST_IP,
-      hostIPs: [{ ip: HOST_IP }],
+      hostIP: NODE_IP,
+      hostIPs: [{ ip: NODE_IP }],
       podIP,
       podIPs: [{ ip: podIP }],
       startTime: previous.startTime ?? now,

@@ -2,7 +2,7 @@ import type { Registry } from '../apiserver/registry.js';
 import type { StoreEvent } from '../apiserver/store.js';
 import type { LabClock } from './clock.js';
 import { reconcileDeployment } from './deployment.js';
-import { Kubelet, type WorkingSet } from './kubelet.js';
+import { Kubelet, type ContainerBehaviour, type WorkingSet } from './kubelet.js';
 import { DEPLOYMENTS, EVENTS, REPLICASETS } from './objects.js';
 import { reconcileReplicaSet } from './replicaset.js';
 
@@ -24,8 +24,9 @@ export function startControllers(
   registry: Registry,
   clock: LabClock,
   workingSet: WorkingSet,
+  behaviour: ContainerBehaviour = {},
 ): ControllerManager {
-  const kubelet = new Kubelet(registry, clock, workingSet);
+  const kubelet = new Kubelet(registry, clock, workingSet, behaviour);
   let scheduled = false;
   let running = false;
   let waiters: Array<() => void> = [];

@@ -11,6 +11,17 @@ export const DEPLOYMENTS = resource('apps', 'Deployment');
 export const REPLICASETS = resource('apps', 'ReplicaSet');
 export const PODS = resource('', 'Pod');
 export const EVENTS = resource('', 'Event');
+export const NAMESPACES = resource('', 'Namespace');
+export const SERVICES = resource('', 'Service');
+export const SECRETS = resource('', 'Secret');
+export const NETWORK_POLICIES = resource('networking.k8s.io', 'NetworkPolicy');
+export const MUTATING_WEBHOOKS = resource(
+  'admissionregistration.k8s.io',
+  'MutatingWebhookConfiguration',
+);
+export const AUTHORIZATION_POLICIES = resource('security.istio.io', 'AuthorizationPolicy');
+export const GATEWAYS = resource('networking.istio.io', 'Gateway');
+export const VIRTUAL_SERVICES = resource('networking.istio.io', 'VirtualService');
 
 export interface OwnerReference {
   apiVersion: string;

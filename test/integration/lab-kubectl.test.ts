@@ -246,7 +246,8 @@ describe('kubectl against the lab', () => {
           spec: { containers: [{ name: 'c', image: 'example/c:1' }] },
         },
       });
-      await waitFor(() => /watched-pod\s+1\/1\s+Running/.test(output), {
+      // orders is an injected namespace: the sidecar injector adds istio-proxy.
+      await waitFor(() => /watched-pod\s+2\/2\s+Running/.test(output), {
         description: 'kubectl -w to show the new pod running',
       });
     } finally {
