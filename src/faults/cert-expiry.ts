@@ -82,8 +82,9 @@ interface BackupRecord {
  * - `mode: gateway` creates a new `kubernetes.io/tls` Secret holding a freshly generated,
  *   already expired certificate for the same hosts as the original (a throwaway CA signs it;
  *   the original private key is never read) and repoints one Gateway server's
- *   `credentialName` to it. Istio ≥ 1.18 rejects the expired certificate, so every TLS
- *   handshake on that server fails. Revert repoints the server and deletes the Secret.
+ *   `credentialName` to it. Every verifying client's TLS handshake on that server fails:
+ *   Istio 1.18.0–1.19.0 refuses to load the expired certificate, later versions serve it and
+ *   count it in `pilot_sds_certificate_errors_total` (istio/istio#47104). Revert repoints the server and deletes the Secret.
  * - `mode: mesh-ca` backs up `cacerts` inside the cluster (a Secret of this run), installs an
  *   expired CA in `cacerts` and restarts istiod. The journal never holds CA keys: the original
  *   is restored from the in-cluster backup. Mesh-wide.

@@ -1,86 +1,26 @@
-import { request } from 'node:https';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { startLab, type Lab } from '../../lab/index.js';
-import { kubeClients, type KubeClients } from '../../src/kube/clients.js';
+import type { KubeClients } from '../../src/kube/clients.js';
 import { createCertificateAuthority } from '../../src/pki.js';
 import { waitFor } from '../support/index.js';
+import { MeshLabDriver } from '../support/mesh-lab.js';
 
 // The mesh model against plain API writes (kubectl-equivalent), not the product's fault code:
 // what a real Istio mesh does under each fault.
 
 let lab: Lab;
+let driver: MeshLabDriver;
 let kube: KubeClients;
 
-const ISTIOD = 'app=istiod';
-
-async function istiodPods(): Promise<V1Pod[]> {
-  return (await kube.core.listNamespacedPod({ namespace: 'istio-system', labelSelector: ISTIOD }))
-    .items;
-}
-
-async function restartIstiod(): Promise<void> {
-  for (const pod of await istiodPods())
-    await kube.core.deleteNamespacedPod({
-      namespace: 'istio-system',
-      name: pod.metadata?.name ?? '',
-    });
-}
-
-function blockIstiodPorts(name: string, keep: number[]) {
-  return kube.networking.createNamespacedNetworkPolicy({
-    namespace: 'istio-system',
-    body: {
-      metadata: { name },
-      spec: {
-        podSelector: { matchLabels: { app: 'istiod' } },
-        policyTypes: ['Ingress'],
-        ingress: [{ ports: keep.map((port) => ({ port, protocol: 'TCP' })) }],
-      },
-    },
-  });
-}
-
-const connected = () => lab.mesh!.proxies().filter((p) => p.connected).length;
-const sidecars = () => lab.mesh!.proxies().length;
-
-/** One HTTPS request to the lab's ingress gateway, as an external client would send it. */
-function probe(): Promise<{ status: number; body: string }> {
-  const url = new URL(lab.gateway!.httpsUrl);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: '/',
-        servername: 'shop.example.com',
-        headers: { host: 'shop.example.com' },
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function meshSettled(): Promise<void> {
-  await waitFor(async () => (await istiodPods()).length === 1 && connected() === sidecars(), {
-    description: 'every proxy connected to istiod',
-    timeoutMs: 20_000,
-  });
-}
+const connected = () => driver.connectedProxies();
+const sidecars = () => driver.mesh.proxies().length;
+const probe = () => driver.probe();
 
 beforeAll(async () => {
   // Fast churn so that stale endpoints show up within seconds.
   lab = await startLab({ speed: 20, mesh: { churnIntervalMs: 4_000, drainMs: 1_000 } });
-  const config = new KubeConfig();
-  config.loadFromString(lab.kubeconfig());
-  kube = kubeClients(config);
+  driver = new MeshLabDriver(lab);
+  kube = driver.kube;
 });
 
 afterAll(async () => {
@@ -88,29 +28,8 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  for (const policy of (
-    await kube.networking.listNamespacedNetworkPolicy({ namespace: 'istio-system' })
-  ).items)
-    await kube.networking.deleteNamespacedNetworkPolicy({
-      namespace: 'istio-system',
-      name: policy.metadata?.name ?? '',
-    });
-  for (const policy of (
-    (await kube.custom.listNamespacedCustomObject({
-      group: 'security.istio.io',
-      version: 'v1',
-      namespace: 'payments',
-      plural: 'authorizationpolicies',
-    })) as { items: Array<{ metadata: { name: string } }> }
-  ).items)
-    await kube.custom.deleteNamespacedCustomObject({
-      group: 'security.istio.io',
-      version: 'v1',
-      namespace: 'payments',
-      plural: 'authorizationpolicies',
-      name: policy.metadata.name,
-    });
-  await meshSettled();
+  await driver.removePolicies(['payments']);
+  await driver.settled();
 });
 
 describe('the mesh lab', () => {
@@ -126,8 +45,8 @@ describe('the mesh lab', () => {
   });
 
   it('blocking 15012 and restarting istiod disconnects the proxies, and churn turns stale endpoints into 503s', async () => {
-    await blockIstiodPorts('block-15012', [15010, 15014, 15017]);
-    await restartIstiod();
+    await driver.keepIstiodPorts('block-15012', [15010, 15014, 15017]);
+    await driver.restartIstiod();
     await waitFor(() => connected() === 0, {
       description: 'every proxy disconnected',
       timeoutMs: 10_000,
@@ -150,12 +69,12 @@ describe('the mesh lab', () => {
   });
 
   it('blocking only 15010 changes nothing for proxies on 15012', async () => {
-    await blockIstiodPorts('block-15010', [15012, 15014, 15017]);
-    const before = (await istiodPods()).map((p) => p.metadata?.uid);
-    await restartIstiod();
+    await driver.keepIstiodPorts('block-15010', [15012, 15014, 15017]);
+    const before = (await driver.istiodPods()).map((p) => p.metadata?.uid);
+    await driver.restartIstiod();
     await waitFor(
       async () => {
-        const now = (await istiodPods()).map((p) => p.metadata?.uid);
+        const now = (await driver.istiodPods()).map((p) => p.metadata?.uid);
         return now.length === 1 && !before.includes(now[0]) && connected() === sidecars();
       },
       { description: 'every proxy reconnected to the new istiod', timeoutMs: 10_000 },
@@ -164,7 +83,7 @@ describe('the mesh lab', () => {
   });
 
   it('blocking 15017 makes pod creation in an injected namespace fail with the webhook error', async () => {
-    await blockIstiodPorts('block-15017', [15010, 15012, 15014]);
+    await driver.keepIstiodPorts('block-15017', [15010, 15012, 15014]);
     const attempt = kube.core.createNamespacedPod({
       namespace: 'payments',
       body: {
@@ -190,36 +109,19 @@ describe('the mesh lab', () => {
   });
 
   it('a DENY policy in payments answers 403 RBAC: access denied; deleting it restores 200', async () => {
-    await kube.custom.createNamespacedCustomObject({
-      group: 'security.istio.io',
-      version: 'v1',
-      namespace: 'payments',
-      plural: 'authorizationpolicies',
-      body: {
-        apiVersion: 'security.istio.io/v1',
-        kind: 'AuthorizationPolicy',
-        metadata: { name: 'deny-typo' },
-        spec: {
-          action: 'DENY',
-          selector: { matchLabels: { app: 'payments-api' } },
-          rules: [
-            { from: [{ source: { notPrincipals: ['cluster.local/ns/orders/sa/orders-apii'] } }] },
-          ],
-        },
-      },
+    await driver.createAuthorizationPolicy('payments', 'deny-typo', {
+      action: 'DENY',
+      selector: { matchLabels: { app: 'payments-api' } },
+      rules: [
+        { from: [{ source: { notPrincipals: ['cluster.local/ns/orders/sa/orders-apii'] } }] },
+      ],
     });
     await waitFor(async () => (await probe()).status === 403, {
       description: 'a 403 through the gateway',
       timeoutMs: 10_000,
     });
     expect((await probe()).body).toBe('RBAC: access denied');
-    await kube.custom.deleteNamespacedCustomObject({
-      group: 'security.istio.io',
-      version: 'v1',
-      namespace: 'payments',
-      plural: 'authorizationpolicies',
-      name: 'deny-typo',
-    });
+    await driver.removePolicies(['payments']);
     await waitFor(async () => (await probe()).status === 200, {
       description: '200 again',
       timeoutMs: 10_000,
@@ -228,31 +130,7 @@ describe('the mesh lab', () => {
 
   it('istiod with a memory limit below its working set is OOMKilled and its target goes down; restoring brings it back', async () => {
     const patch = (limit: string | null, strategy: object) =>
-      kube.apps.patchNamespacedDeployment(
-        {
-          namespace: 'istio-system',
-          name: 'istiod',
-          body: {
-            spec: {
-              strategy,
-              template: {
-                spec: {
-                  containers: [
-                    {
-                      name: 'discovery',
-                      resources: {
-                        limits: { memory: limit },
-                        requests: { memory: limit ?? '2Gi' },
-                      },
-                    },
-                  ],
-                },
-              },
-            },
-          },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      );
+      driver.setIstiodMemory(limit, strategy);
     const original = (
       await kube.apps.readNamespacedDeployment({ namespace: 'istio-system', name: 'istiod' })
     ).spec?.strategy;
@@ -262,7 +140,7 @@ describe('the mesh lab', () => {
     });
     await waitFor(
       async () =>
-        (await istiodPods()).some((pod) =>
+        (await driver.istiodPods()).some((pod) =>
           pod.status?.containerStatuses?.some(
             (c) => c.lastState?.terminated?.reason === 'OOMKilled' && c.restartCount > 0,
           ),
@@ -277,7 +155,7 @@ describe('the mesh lab', () => {
       { description: 'the istiod target answering 503', timeoutMs: 10_000 },
     );
     await patch(null, original ?? {});
-    await meshSettled();
+    await driver.settled();
     const [back] = lab.mesh!.istiods();
     const text = await (
       await fetch(`${lab.telemetry!.url}/metrics/istiod/istio-system/${back!.pod}`)
@@ -304,10 +182,10 @@ describe('the mesh lab', () => {
         },
       },
     });
-    await restartIstiod();
+    await driver.restartIstiod();
     await waitFor(
       async () =>
-        (await istiodPods()).some((pod) =>
+        (await driver.istiodPods()).some((pod) =>
           pod.status?.containerStatuses?.some(
             (c) =>
               c.lastState?.terminated?.reason === 'Error' &&
@@ -318,7 +196,7 @@ describe('the mesh lab', () => {
       { description: 'istiod crash-looping on the expired CA', timeoutMs: 15_000 },
     );
     await kube.core.deleteNamespacedSecret({ namespace: 'istio-system', name: 'cacerts' });
-    await restartIstiod();
-    await meshSettled();
+    await driver.restartIstiod();
+    await driver.settled();
   });
 });

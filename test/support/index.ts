@@ -1,23 +1,29 @@
 // Test harness: real Redis, Prometheus and Alertmanager for integration tests, run as local
 // processes or (GAMEDAY_TEST_SERVICES=docker, or auto with a Docker engine) as containers.
 // Call dispose() on every handle in afterAll; leftovers are SIGKILLed on exit/SIGTERM.
-export { SERVICES_ENV, type BackendKind, type ServiceName } from './backend.js';
-export { getFreePort } from './free-port.js';
-export { getJson, isHttpOk, postEmpty } from './http.js';
-export type { ServiceHandle } from './managed-service.js';
-export { startRedis, redisPing, type RedisHandle, type RedisOptions } from './redis.js';
+// The service start logic lives in lab/services, shared with `npm run lab` and the demo.
 export {
-  startPrometheus,
-  type PrometheusHandle,
-  type PrometheusOptions,
-  type ScrapeTarget,
-} from './prometheus.js';
-export {
+  getFreePort,
+  getJson,
+  isHttpOk,
+  postEmpty,
+  redisPing,
+  SERVICES_ENV,
+  ServiceStartError,
   startAlertmanager,
+  startPrometheus,
+  startRedis,
   type AlertmanagerHandle,
   type AlertmanagerOptions,
-} from './alertmanager.js';
-export { ServiceStartError } from './runtime.js';
+  type BackendKind,
+  type PrometheusHandle,
+  type PrometheusOptions,
+  type RedisHandle,
+  type RedisOptions,
+  type ScrapeTarget,
+  type ServiceHandle,
+  type ServiceName,
+} from '../../lab/services/index.js';
 export {
   startWebhookReceiver,
   type ReceivedAlert,
