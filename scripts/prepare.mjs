@@ -22,9 +22,14 @@ const SERVICE_PACKAGES = {
   prometheus: ['prometheus'],
   'prometheus-alertmanager': ['alertmanager', 'prometheus-alertmanager'],
 };
-/** Needed whether or not the services run in Docker: the lab's kubectl tests run it locally. */
+/**
+ * Needed whether or not the services run in Docker: the lab's kubectl tests run kubectl, the
+ * rule and config tests run promtool and amtool locally.
+ */
 const TOOL_PACKAGES = {
   'kubernetes-client': ['kubectl'],
+  'prometheus (promtool)': ['promtool'],
+  'prometheus-alertmanager (amtool)': ['amtool'],
 };
 
 const mode = process.argv[2] ?? 'test';
@@ -44,9 +49,13 @@ async function ensureServices() {
   const choice = process.env.GAMEDAY_TEST_SERVICES ?? 'auto';
   const inDocker = choice === 'docker' || (choice === 'auto' && (await dockerEngineReachable()));
   const needed = { ...TOOL_PACKAGES, ...(inDocker ? {} : SERVICE_PACKAGES) };
-  const missing = Object.entries(needed)
-    .filter(([, binaries]) => !binaries.some(onPath))
-    .map(([pkg]) => pkg);
+  const missing = [
+    ...new Set(
+      Object.entries(needed)
+        .filter(([, binaries]) => !binaries.some(onPath))
+        .map(([pkg]) => pkg.split(' ')[0]),
+    ),
+  ];
   if (missing.length === 0) return;
 
   const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...missing];
