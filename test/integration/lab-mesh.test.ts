@@ -156,11 +156,25 @@ describe('the mesh lab', () => {
     );
     await patch(null, original ?? {});
     await driver.settled();
-    const [back] = lab.mesh!.istiods();
-    const text = await (
-      await fetch(`${lab.telemetry!.url}/metrics/istiod/istio-system/${back!.pod}`)
-    ).text();
-    expect(text).toMatch(new RegExp(`^pilot_xds\\{[^}]*\\} ${sidecars()}$`, 'm'));
+    // The model's view lags the API by a tick and churn keeps replacing pods: poll until the
+    // new istiod's target serves pilot_xds counting every connected proxy.
+    await waitFor(
+      async () => {
+        const running = lab.mesh!.istiods().filter((istiod) => istiod.running);
+        if (running.length !== 1) return false;
+        const res = await fetch(
+          `${lab.telemetry!.url}/metrics/istiod/istio-system/${running[0]!.pod}`,
+        );
+        const xds = /^pilot_xds\{[^}]*\} (\d+)$/m.exec(await res.text());
+        return (
+          res.status === 200 &&
+          xds !== null &&
+          Number(xds[1]) > 0 &&
+          Number(xds[1]) === driver.connectedProxies()
+        );
+      },
+      { description: 'the new istiod target reporting every connected proxy in pilot_xds' },
+    );
   });
 
   it('istiod refuses an expired plugged-in CA and crash-loops until cacerts is removed', async () => {
