@@ -46,6 +46,8 @@ interface ContainerRuntime {
   startedAt: string;
   restarts: number;
   lastTermination?: Dict;
+  /** How the process started this time will end, decided when it starts (not re-read while it runs). */
+  exit?: ContainerExit;
 }
 
 /**
@@ -112,11 +114,14 @@ export class Kubelet {
       rt.phase = 'running';
       rt.since = now;
       rt.startedAt = kubeTime(this.clock.now());
+      const exit = this.behaviour.exitAfterStart?.(pod, container);
+      if (exit) rt.exit = exit;
+      else delete rt.exit;
       this.#event(pod, name, 'Normal', 'Started', `Started container ${name}`);
     } else if (rt.phase === 'running' && elapsed >= this.clock.wall(TIME_TO_OOM_MS)) {
       const exit = this.#overLimit(pod, container)
         ? { exitCode: 137, reason: 'OOMKilled' }
-        : this.behaviour.exitAfterStart?.(pod, container);
+        : rt.exit;
       if (!exit) return;
       rt.lastTermination = {
         terminated: {
