@@ -106,29 +106,18 @@ async function handle(
   const target = parseResourcePath(path);
   if (!target) throw errors.pathNotFound();
   const verb = verbFor(method, target, url.searchParams);
+  const attributes = {
+    verb,
+    group: target.resource.group,
+    resource: target.resource.plural,
+    ...(target.subresource !== undefined && { subresource: target.subresource }),
+    ...(target.namespace !== undefined && { namespace: target.namespace }),
+    ...(target.name !== undefined && { name: target.name }),
+  };
   const { audit } = options;
-  if (audit) {
-    const event = {
-      user: user.name,
-      verb,
-      group: target.resource.group,
-      resource: target.resource.plural,
-      ...(target.namespace !== undefined && { namespace: target.namespace }),
-      ...(target.name !== undefined && { name: target.name }),
-      ...(target.subresource !== undefined && { subresource: target.subresource }),
-    };
-    res.once('close', () => audit({ ...event, code: res.statusCode }));
-  }
-  if (
-    !authorize(user, {
-      verb,
-      group: target.resource.group,
-      resource: target.resource.plural,
-      ...(target.subresource !== undefined && { subresource: target.subresource }),
-      ...(target.namespace !== undefined && { namespace: target.namespace }),
-      ...(target.name !== undefined && { name: target.name }),
-    })
-  ) {
+  if (audit)
+    res.once('close', () => audit({ user: user.name, ...attributes, code: res.statusCode }));
+  if (!authorize(user, attributes)) {
     throw errors.forbidden(user.name, verb, target.resource, target.namespace, target.name);
   }
   await serveResource(options.registry, verb, target, url.searchParams, req, res);
