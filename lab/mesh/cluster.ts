@@ -1,7 +1,7 @@
 import type { Registry } from '../apiserver/registry.js';
 import { labelSelectorFromSet, matches } from '../apiserver/selectors.js';
 import type { KubeObject } from '../apiserver/types.js';
-import { dict, list, NAMESPACES, PODS, REPLICASETS, SERVICES } from '../controllers/objects.js';
+import { dict, list, NAMESPACES, PODS, REPLICASETS } from '../controllers/objects.js';
 import type { WorkloadIdentity } from './types.js';
 
 /** Helpers that read the mesh out of API objects, the way istiod's controllers do. */
@@ -11,10 +11,6 @@ export const SIDECAR = 'istio-proxy';
 
 export function labelsOf(object: KubeObject | undefined): Record<string, string> {
   return object?.metadata.labels ?? {};
-}
-
-export function podKey(pod: KubeObject): string {
-  return `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
 }
 
 function containerStatus(pod: KubeObject, container: string) {
@@ -44,17 +40,12 @@ export function hasContainer(pod: KubeObject, name: string): boolean {
   return list(dict(pod.spec).containers).some((c) => c.name === name);
 }
 
-export function podIP(pod: KubeObject): string | undefined {
-  const ip = dict(pod.status).podIP;
-  return typeof ip === 'string' ? ip : undefined;
-}
-
-export function serviceAccountOf(pod: KubeObject): string {
+function serviceAccountOf(pod: KubeObject): string {
   const name = dict(pod.spec).serviceAccountName;
   return typeof name === 'string' && name !== '' ? name : 'default';
 }
 
-export function principalOf(pod: KubeObject): string {
+function principalOf(pod: KubeObject): string {
   return `spiffe://${TRUST_DOMAIN}/ns/${pod.metadata.namespace ?? ''}/sa/${serviceAccountOf(pod)}`;
 }
 
@@ -88,29 +79,11 @@ export function identityOf(registry: Registry, pod: KubeObject): WorkloadIdentit
   };
 }
 
-/** Traffic from outside the mesh, as Istio labels it. */
-export const EXTERNAL_CLIENT: WorkloadIdentity = {
-  workload: 'unknown',
-  namespace: 'unknown',
-  principal: 'unknown',
-  app: 'unknown',
-  version: 'unknown',
-  canonicalService: 'unknown',
-  canonicalRevision: 'latest',
-};
-
 export function namespaceLabels(registry: Registry, namespace: string): Record<string, string> {
   return {
     'kubernetes.io/metadata.name': namespace,
     ...labelsOf(registry.store.get(NAMESPACES, undefined, namespace)),
   };
-}
-
-/** `<name>.<namespace>.svc.cluster.local` → the Service, if it exists. */
-export function serviceByHost(registry: Registry, host: string): KubeObject | undefined {
-  const [name, namespace] = host.split('.');
-  if (!name || !namespace) return undefined;
-  return registry.store.get(SERVICES, namespace, name);
 }
 
 export function serviceHost(service: KubeObject): string {

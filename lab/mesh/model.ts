@@ -27,6 +27,7 @@ import {
   sendRequest,
   type CallGraph,
   type Outcome,
+  type TrafficDeps,
 } from './traffic.js';
 import type { IstiodInstance, MeshEvents, MeshState, ProxyInstance } from './types.js';
 import { XdsModel, type Endpoint, type Proxy, type ProxyConfig } from './xds.js';
@@ -63,7 +64,8 @@ interface WorkloadCert {
   renewAt: number;
 }
 
-const NO_EVENTS: MeshEvents = {
+/** Events nobody listens to: the model's default until `start`, and a base for test doubles. */
+export const NO_MESH_EVENTS: MeshEvents = {
   request: () => undefined,
   xdsPush: () => undefined,
   convergence: () => undefined,
@@ -83,7 +85,7 @@ export class MeshModel implements MeshState {
   readonly #xds: XdsModel;
   readonly #options: Required<Omit<MeshOptions, 'random'>>;
   readonly #random: () => number;
-  #events: MeshEvents = NO_EVENTS;
+  #events: MeshEvents = NO_MESH_EVENTS;
   #gateway: GatewayCredentials | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastTick = Date.now();
@@ -179,16 +181,21 @@ export class MeshModel implements MeshState {
     this.#requestsDue += (this.#options.requestsPerSecond * elapsed) / 1000;
     const requests = Math.floor(this.#requestsDue);
     this.#requestsDue -= requests;
-    for (let i = 0; i < requests; i++) this.#syntheticClient();
+    if (requests === 0) return;
+    const deps = this.#trafficDeps();
+    for (let i = 0; i < requests; i++) this.#syntheticClient(deps);
   }
 
   /** What the mesh answers a client that reached the gateway (the listener calls this). */
-  route(request: { host: string; method: string; path: string }): Outcome {
+  route(
+    request: { host: string; method: string; path: string },
+    deps: TrafficDeps = this.#trafficDeps(),
+  ): Outcome {
     const gateway = this.#gatewayProxy();
     if (!gateway) return { code: 503, flags: 'UH', body: 'no healthy upstream', durationMs: 0 };
     const host = ingressDestination(this.registry, request.host.replace(/:\d+$/, ''));
     if (!host) return { code: 404, flags: 'NR', body: '', durationMs: 0 };
-    return sendRequest(this.#trafficDeps(), gateway, host, request);
+    return sendRequest(deps, gateway, host, request);
   }
 
   istiods(): IstiodInstance[] {
@@ -226,7 +233,7 @@ export class MeshModel implements MeshState {
     });
   }
 
-  #syntheticClient(): void {
+  #syntheticClient(deps: TrafficDeps): void {
     const gateway = this.#gatewayProxy();
     if (!gateway) return;
     const credential = this.#gateway?.credentialFor(this.#options.ingressHost);
@@ -237,7 +244,7 @@ export class MeshModel implements MeshState {
       );
       return;
     }
-    this.route({ host: this.#options.ingressHost, method: 'GET', path: '/' });
+    this.route({ host: this.#options.ingressHost, method: 'GET', path: '/' }, deps);
   }
 
   /** A running gateway pod, to terminate the gateway listener's connections. */
@@ -254,7 +261,8 @@ export class MeshModel implements MeshState {
     return gateways[Math.floor(this.#random() * gateways.length)];
   }
 
-  #trafficDeps() {
+  /** A snapshot of the cluster for the requests of one tick (or one external request). */
+  #trafficDeps(): TrafficDeps {
     const pods = new Map<string, KubeObject>();
     for (const pod of this.registry.store.list(PODS, undefined))
       pods.set(pod.metadata.uid ?? '', pod);
@@ -265,7 +273,6 @@ export class MeshModel implements MeshState {
       pods,
       events: this.#events,
       random: this.#random,
-      now,
       calls: this.#options.calls,
       certExpired: (proxy: Proxy) => {
         const cert = this.#certs.get(proxy.uid);

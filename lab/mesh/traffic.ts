@@ -38,7 +38,6 @@ export interface TrafficDeps {
   pods: ReadonlyMap<string, KubeObject>;
   events: MeshEvents;
   random: () => number;
-  now: Date;
   calls: CallGraph;
   /** Certificates the proxies hold: a request fails mTLS when either side's has expired. */
   certExpired: (proxy: Proxy) => boolean;

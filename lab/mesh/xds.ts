@@ -82,6 +82,10 @@ export class XdsModel {
   sync(istiods: readonly Istiod[], config: ProxyConfig): void {
     this.#syncProxies();
     const serving = istiods.filter((i) => i.ready);
+    const admission = {
+      policies: this.registry.store.list(NETWORK_POLICIES, undefined),
+      namespaces: this.registry.store.list(NAMESPACES, undefined),
+    };
     const byUid = new Map(istiods.map((i) => [i.uid, i]));
     for (const proxy of this.proxies.values()) {
       if (!proxy.running) {
@@ -98,7 +102,7 @@ export class XdsModel {
       ) {
         delete proxy.stream;
       }
-      if (!proxy.stream) this.#connect(proxy, serving, config);
+      if (!proxy.stream) this.#connect(proxy, serving, config, admission);
       else if (proxy.config?.version !== config.version) this.#push(proxy, config, ['eds', 'lds']);
     }
   }
@@ -143,9 +147,12 @@ export class XdsModel {
     for (const uid of this.proxies.keys()) if (!seen.has(uid)) this.proxies.delete(uid);
   }
 
-  #connect(proxy: Proxy, serving: readonly Istiod[], config: ProxyConfig): void {
-    const policies = this.registry.store.list(NETWORK_POLICIES, undefined);
-    const namespaces = this.registry.store.list(NAMESPACES, undefined);
+  #connect(
+    proxy: Proxy,
+    serving: readonly Istiod[],
+    config: ProxyConfig,
+    { policies, namespaces }: { policies: KubeObject[]; namespaces: KubeObject[] },
+  ): void {
     const reachable = serving.filter((istiod) =>
       ingressAllowed(
         policies,

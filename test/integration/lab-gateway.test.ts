@@ -12,6 +12,7 @@ import {
   type GatewayListenerOptions,
   type IngressRequest,
 } from '../../lab/mesh/gateway.js';
+import { NO_MESH_EVENTS } from '../../lab/mesh/model.js';
 import type { MeshEvents } from '../../lab/mesh/types.js';
 import { SHOP_CREDENTIAL, SHOP_HOST } from '../../lab/topology.js';
 import { certExpiry } from '../../src/faults/cert-expiry.js';
@@ -45,12 +46,7 @@ let testCa: Issuer;
 /** Events of listeners started in the current test only: a stopped one may still report late. */
 function recordingEvents(errors: Array<{ pod: string; listener: string }>): MeshEvents {
   return {
-    request: () => undefined,
-    xdsPush: () => undefined,
-    convergence: () => undefined,
-    xdsReject: () => undefined,
-    injection: () => undefined,
-    webhookCall: () => undefined,
+    ...NO_MESH_EVENTS,
     sslConnectionError: (proxy, address) => {
       errors.push({ pod: `${proxy.namespace}/${proxy.pod}`, listener: address });
     },

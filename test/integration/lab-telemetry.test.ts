@@ -4,6 +4,7 @@ import { defaultWorkingSet } from '../../lab/index.js';
 import type { IstiodInstance, MeshState, ProxyInstance } from '../../lab/mesh/types.js';
 import { startTelemetry, type Telemetry } from '../../lab/telemetry/index.js';
 import { getJson, startPrometheus, waitFor, type PrometheusHandle } from '../support/index.js';
+import { ordersToPayments } from '../support/mesh-records.js';
 
 // A real Prometheus scrapes the exporter; the test plays the mesh model through a fake MeshState.
 
@@ -103,35 +104,9 @@ describe('lab telemetry scraped by Prometheus', () => {
   });
 
   it('makes requests recorded through events queryable with Istio labels', async () => {
-    telemetry.events.request({
-      reporter: 'destination',
-      reporterPod: PAYMENTS,
-      source: {
-        workload: 'orders-api',
-        namespace: 'orders',
-        principal: 'spiffe://cluster.local/ns/orders/sa/orders-api',
-        app: 'orders-api',
-        version: 'v1',
-        canonicalService: 'orders-api',
-        canonicalRevision: 'v1',
-      },
-      destination: {
-        workload: 'payments-api',
-        namespace: 'payments',
-        principal: 'spiffe://cluster.local/ns/payments/sa/payments-api',
-        app: 'payments-api',
-        version: 'v1',
-        canonicalService: 'payments-api',
-        canonicalRevision: 'v1',
-        service: 'payments-api.payments.svc.cluster.local',
-        serviceName: 'payments-api',
-      },
-      requestProtocol: 'http',
-      responseCode: 503,
-      responseFlags: 'UF',
-      connectionSecurityPolicy: 'mutual_tls',
-      durationMs: 40,
-    });
+    telemetry.events.request(
+      ordersToPayments(PAYMENTS, { responseCode: 503, responseFlags: 'UF', durationMs: 40 }),
+    );
 
     const selector =
       'istio_requests_total{job="istio-proxies",reporter="destination",' +

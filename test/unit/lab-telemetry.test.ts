@@ -15,6 +15,7 @@ import {
 } from '../../lab/telemetry/index.js';
 import type { WorkingSet } from '../../lab/controllers/kubelet.js';
 import { waitFor } from '../support/index.js';
+import { ordersToPayments } from '../support/mesh-records.js';
 
 // ---- a small parser for the Prometheus text format ----
 
@@ -141,36 +142,7 @@ function proxy(
 }
 
 function request(overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    reporter: 'destination',
-    reporterPod: PAYMENTS_A,
-    source: {
-      workload: 'orders-api',
-      namespace: 'orders',
-      principal: 'spiffe://cluster.local/ns/orders/sa/orders-api',
-      app: 'orders-api',
-      version: 'v1',
-      canonicalService: 'orders-api',
-      canonicalRevision: 'v1',
-    },
-    destination: {
-      workload: 'payments-api',
-      namespace: 'payments',
-      principal: 'spiffe://cluster.local/ns/payments/sa/payments-api',
-      app: 'payments-api',
-      version: 'v1',
-      canonicalService: 'payments-api',
-      canonicalRevision: 'v1',
-      service: 'payments-api.payments.svc.cluster.local',
-      serviceName: 'payments-api',
-    },
-    requestProtocol: 'http',
-    responseCode: 200,
-    responseFlags: '-',
-    connectionSecurityPolicy: 'mutual_tls',
-    durationMs: 12,
-    ...overrides,
-  };
+  return ordersToPayments(PAYMENTS_A, overrides);
 }
 
 // ---- the lab and the exporter under test ----
