@@ -128,8 +128,12 @@ export class MeshLabDriver {
     }
   }
 
-  /** Waits until one istiod serves and every proxy holds a stream to it. */
+  /**
+   * Waits until one istiod serves, every Deployment is available again (pods a fault kept
+   * unready are back in the endpoints) and every proxy holds a stream to istiod.
+   */
   async settled(timeoutMs = 20_000): Promise<void> {
+    await this.mesh.ready(timeoutMs);
     await waitFor(
       async () =>
         (await this.istiodPods()).length === 1 &&
