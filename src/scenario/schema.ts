@@ -149,6 +149,14 @@ export const httpProbeSchema = z
       .default([200])
       .meta({ description: 'Status codes that count as success.' }),
     requestsPerInterval: z.int().min(1).max(1000).default(5),
+    connectTo: z
+      .string({ error: expected('host:port') })
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: expected('host:port') })
+      .optional()
+      .meta({
+        description:
+          "Connect to this host:port instead of the URL's host (like curl --connect-to): the URL's host stays the Host header and TLS server name. For probing one gateway's address before DNS points at it.",
+      }),
     tls: z
       .strictObject({
         caFile: nonEmptyString('a file path')
