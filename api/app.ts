@@ -3,20 +3,25 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/logger.js';
+import type { Clock } from '../src/measure/types.js';
+import type { RunStore } from '../src/run/store.js';
 import type { CheckResult } from '../src/redis.js';
 import { errorHandler, notFound, sendProblem } from './problem.js';
+import { webhookRouter } from './webhook.js';
 
 export interface AppDependencies {
   logger: Logger;
   metrics: Registry;
   /** Named dependency checks behind /readyz; all must pass for the API to take traffic. */
   readiness: Record<string, () => Promise<CheckResult>>;
+  /** The run store; without it the run routes are not mounted. */
+  runs?: { store: RunStore; webhookSecret: string | undefined; clock: Clock };
 }
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function createApp({ logger, metrics, readiness }: AppDependencies): Express {
+export function createApp({ logger, metrics, readiness, runs }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -66,6 +71,10 @@ export function createApp({ logger, metrics, readiness }: AppDependencies): Expr
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
+
+  if (runs) {
+    app.use(webhookRouter({ store: runs.store, secret: runs.webhookSecret, clock: runs.clock }));
+  }
 
   app.use(notFound);
   app.use(errorHandler);

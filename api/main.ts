@@ -6,6 +6,8 @@ import { createMetricsRegistry } from '../src/metrics.js';
 import { exitOnUnexpectedErrors, loadConfigOrExit, onShutdownSignal } from '../src/process.js';
 import { checkRedis, createRedisConnection } from '../src/redis.js';
 import { redactUrl } from '../src/redact.js';
+import { systemClock } from '../src/measure/types.js';
+import { RunStore } from '../src/run/store.js';
 import { createApp } from './app.js';
 
 const config = loadConfigOrExit('gameday-api');
@@ -23,6 +25,7 @@ const app = createApp({
   logger,
   metrics: createMetricsRegistry(info),
   readiness: { redis: () => checkRedis(redis) },
+  runs: { store: new RunStore(redis), webhookSecret: config.api.webhookSecret, clock: systemClock },
 });
 
 const server = app.listen(config.api.port, config.api.host);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ADMIN_RULES, type LabUser, type PolicyRule } from './apiserver/auth.js';
 import { Registry } from './apiserver/registry.js';
 import { ObjectStore } from './apiserver/store.js';
@@ -53,8 +55,11 @@ export interface Lab {
   mesh?: MeshModel;
   /** Prometheus targets of every component, and their HTTP service discovery. */
   telemetry?: { url: string; sdUrl: string };
-  /** The ingress gateway's listeners on loopback. */
-  gateway?: { httpsUrl: string; httpUrl: string };
+  /**
+   * The ingress gateway's listeners on loopback, and a PEM file of the CA that issued the
+   * shop's certificate (what a client of https://shop.example.com trusts).
+   */
+  gateway?: { httpsUrl: string; httpUrl: string; caFile: string };
   stop(): Promise<void>;
 }
 
@@ -74,7 +79,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       ? undefined
       : new MeshModel(registry, clock, baseWorkingSet, options.mesh);
   seedNamespaces(registry);
-  if ((options.seed ?? 'topology') === 'topology') await seedTopology(registry);
+  const seeded =
+    (options.seed ?? 'topology') === 'topology' ? await seedTopology(registry) : undefined;
+  const files = await mkdtemp(join(tmpdir(), 'gameday-lab-'));
+  const caFile = join(files, 'shop-ca.pem');
+  if (seeded) await writeFile(caFile, seeded.shopCaPem);
   const telemetry =
     mesh && (await startTelemetry({ registry, state: mesh, workingSet: mesh.workingSet, host }));
   const controllers = startControllers(
@@ -140,11 +149,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     kubeconfig,
     ...(mesh && { mesh }),
     ...(telemetry && { telemetry: { url: telemetry.url, sdUrl: telemetry.sdUrl } }),
-    ...(gateway && { gateway: { httpsUrl: gateway.httpsUrl, httpUrl: gateway.httpUrl } }),
+    ...(gateway && {
+      gateway: { httpsUrl: gateway.httpsUrl, httpUrl: gateway.httpUrl, caFile },
+    }),
     stop: async () => {
       mesh?.stop();
       controllers.stop();
       await Promise.all([api.close(), gateway?.stop(), telemetry?.stop()]);
+      await rm(files, { recursive: true, force: true });
     },
   };
 }

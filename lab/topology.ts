@@ -17,7 +17,7 @@ const HUB = 'docker.io/istio';
  * Istio Helm charts install them (default revision, chart-default strategy and
  * resources), the sidecar injector webhook, and three meshed application namespaces.
  */
-export async function seedTopology(registry: Registry): Promise<void> {
+export async function seedTopology(registry: Registry): Promise<{ shopCaPem: string }> {
   const pki = await meshCertificates();
   for (const object of [
     ...controlPlane(pki),
@@ -27,6 +27,7 @@ export async function seedTopology(registry: Registry): Promise<void> {
   ]) {
     create(registry, object);
   }
+  return { shopCaPem: pki.shopCa };
 }
 
 /** The host the seeded gateway serves over TLS, and the Secret holding its certificate. */
@@ -38,6 +39,8 @@ interface MeshCertificates {
   root: Issuer;
   /** The shop's public certificate chain, issued by an external CA. */
   shop: Certificate;
+  /** That external CA's certificate: what the shop's clients trust. */
+  shopCa: string;
 }
 
 async function meshCertificates(): Promise<MeshCertificates> {
@@ -47,7 +50,7 @@ async function meshCertificates(): Promise<MeshCertificates> {
     commonName: SHOP_HOST,
     hosts: [SHOP_HOST, `www.${SHOP_HOST}`],
   });
-  return { root, shop: { ...shop, cert: shop.cert + publicCa.cert } };
+  return { root, shop: { ...shop, cert: shop.cert + publicCa.cert }, shopCa: publicCa.cert };
 }
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');

@@ -151,7 +151,7 @@ const envSchema = z.object({
     z.string().regex(DNS1123_LABEL, 'expected comma-separated Kubernetes namespace names'),
   ).default([]),
   GAMEDAY_WORKER_CONCURRENCY: integerBetween(1, 64).default(2),
-  GAMEDAY_LEASE_DURATION: durationBetween(5_000, 600_000).default(30_000),
+  GAMEDAY_LEASE_DURATION: durationBetween(2_000, 600_000).default(15_000),
   GAMEDAY_SHUTDOWN_TIMEOUT: durationBetween(1_000, 600_000).default(30_000),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })

@@ -8,7 +8,11 @@ import { createRedisConnection } from './redis.js';
  * the job): the processor must then reach a safe point — state saved in Redis, nothing
  * half-written in the cluster — and return or throw promptly.
  */
-export type JobProcessor = (job: Job, signal: AbortSignal) => Promise<unknown>;
+export type JobProcessor = (
+  job: Job,
+  signal: AbortSignal,
+  token: string | undefined,
+) => Promise<unknown>;
 
 export interface WorkerHostOptions {
   redisUrl: string;
@@ -54,7 +58,7 @@ export function startWorkerHost(options: WorkerHostOptions): WorkerHost {
         throw new WaitingError();
       }
       const signal = jobSignal ? AbortSignal.any([stopping.signal, jobSignal]) : stopping.signal;
-      const processing = processor(job, signal);
+      const processing = processor(job, signal, token);
       inFlight.add(processing);
       return processing.finally(() => inFlight.delete(processing));
     },

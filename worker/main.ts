@@ -1,31 +1,31 @@
-import { UnrecoverableError } from 'bullmq';
+import { hostname } from 'node:os';
 import { buildInfo } from '../src/build-info.js';
 import { createLogger } from '../src/logger.js';
 import { exitOnUnexpectedErrors, loadConfigOrExit, onShutdownSignal } from '../src/process.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../src/queue.js';
 import { redactUrl } from '../src/redact.js';
-import { startWorkerHost, type JobProcessor } from '../src/worker-host.js';
+import { createRunWorker } from '../src/run/worker.js';
+import { startWorkerHost } from '../src/worker-host.js';
 
 const config = loadConfigOrExit('gameday-worker');
 const logger = createLogger({ name: 'gameday-worker', ...config.log });
 exitOnUnexpectedErrors(logger);
 
-// The run engine plugs in here; until then a run job fails visibly instead of vanishing.
-const processRun: JobProcessor = async (job) => {
-  throw new UnrecoverableError(`job ${job.name}: this worker has no run engine yet`);
-};
+const workerId = `${hostname()}:${process.pid}`;
+const runs = createRunWorker({ config, logger, worker: workerId });
 
 const host = startWorkerHost({
   redisUrl: config.redisUrl,
   queueName: RUNS_QUEUE,
   concurrency: config.worker.concurrency,
   lockDurationMs: config.worker.leaseDurationMs,
-  processor: processRun,
+  processor: runs.processor,
   logger,
 });
 
 onShutdownSignal(logger, async () => {
   const outcome = await host.shutdown(config.shutdownTimeoutMs);
+  await runs.close();
   logger.info({ outcome }, 'worker stopped');
   return outcome === 'drained' ? 0 : 1;
 });
@@ -35,8 +35,9 @@ const info = buildInfo();
 logger.info(
   {
     version: info.version,
+    worker: workerId,
     redis: redactUrl(config.redisUrl),
     queue: `${QUEUE_PREFIX}:${RUNS_QUEUE}`,
   },
-  `gameday-worker ${info.version} consuming ${QUEUE_PREFIX}:${RUNS_QUEUE} on ${redactUrl(config.redisUrl)} with concurrency ${config.worker.concurrency}`,
+  `gameday-worker ${info.version} (${workerId}) consuming ${QUEUE_PREFIX}:${RUNS_QUEUE} on ${redactUrl(config.redisUrl)} with concurrency ${config.worker.concurrency}`,
 );

@@ -18,7 +18,7 @@ describe('loadConfig', () => {
   it('gives working defaults for a local setup', () => {
     const config = loadConfig({});
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
-    expect(config.worker).toEqual({ concurrency: 2, leaseDurationMs: 30_000 });
+    expect(config.worker).toEqual({ concurrency: 2, leaseDurationMs: 15_000 });
     expect(config.namespaceAllowlist).toEqual([]);
     expect(config.prometheus).toBeUndefined();
     expect(config.api.tokens).toEqual({ viewer: [], operator: [], admin: [] });
@@ -78,7 +78,7 @@ describe('loadConfig', () => {
     ],
     [{ GAMEDAY_WORKER_CONCURRENCY: 'two' }, 'GAMEDAY_WORKER_CONCURRENCY: expected an integer'],
     [{ GAMEDAY_LEASE_DURATION: '30' }, 'GAMEDAY_LEASE_DURATION: expected a duration'],
-    [{ GAMEDAY_LEASE_DURATION: '1s' }, 'from 5s to 10m'],
+    [{ GAMEDAY_LEASE_DURATION: '1s' }, 'from 2s to 10m'],
     [{ GAMEDAY_API_PORT: '70000' }, 'GAMEDAY_API_PORT: expected an integer from 0 to 65535'],
     [
       { GAMEDAY_API_TOKENS_ADMIN: 'short' },

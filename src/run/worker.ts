@@ -1,0 +1,111 @@
+import { DelayedError, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { GamedayConfig } from '../config.js';
+import { kubeClients, loadKubeConfig, type KubeClients } from '../kube/clients.js';
+import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../measure/types.js';
+import { QUEUE_PREFIX, RUNS_QUEUE } from '../queue.js';
+import { createRedisConnection, type Redis } from '../redis.js';
+import { AlertmanagerClient } from '../signals/alertmanager.js';
+import { PrometheusClient } from '../signals/prometheus.js';
+import type { JobProcessor } from '../worker-host.js';
+import { RunEngine, type EngineMetrics, type EngineTiming } from './engine.js';
+import { RunStore } from './store.js';
+import { Sweeper } from './sweeper.js';
+
+/** How long a run waits before trying a busy target again. */
+const TARGET_BUSY_RETRY_MS = 2_000;
+
+export interface RunWorkerParts {
+  engine: RunEngine;
+  store: RunStore;
+  queue: Queue;
+  sweeper: Sweeper;
+  processor: JobProcessor;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a worker process needs to execute runs, built from the configuration: the engine
+ * (with its Kubernetes, Prometheus and Alertmanager clients), the BullMQ job processor, and the
+ * sweeper that takes over runs of dead workers.
+ */
+export function createRunWorker(options: {
+  config: GamedayConfig;
+  logger: Logger;
+  worker: string;
+  clock?: Clock;
+  timing?: Partial<EngineTiming>;
+  metrics?: EngineMetrics;
+}): RunWorkerParts {
+  const { config, logger, worker } = options;
+  const clock = options.clock ?? systemClock;
+  const redis: Redis = createRedisConnection({
+    url: config.redisUrl,
+    connectionName: `gameday-worker:store`,
+    logger,
+    purpose: 'queue',
+  });
+  const store = new RunStore(redis);
+  const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+  const clusters = new Map<string, KubeClients>();
+  const kube = (context: string) => {
+    const key = context || config.kube.context || '';
+    let clients = clusters.get(key);
+    if (!clients) {
+      clients = kubeClients(
+        loadKubeConfig({
+          ...(config.kube.kubeconfig !== undefined && { kubeconfig: config.kube.kubeconfig }),
+          ...(key !== '' && { context: key }),
+        }),
+      );
+      clusters.set(key, clients);
+    }
+    return clients;
+  };
+  const engine = new RunEngine({
+    store,
+    kube,
+    alertSources: {
+      prometheus: config.prometheus && new PrometheusClient(config.prometheus),
+      alertmanager: config.alertmanager && new AlertmanagerClient(config.alertmanager),
+    },
+    allowlist: config.namespaceAllowlist,
+    clock,
+    logger,
+    worker,
+    timing: { leaseMs: config.worker.leaseDurationMs, ...options.timing },
+    ...(options.metrics && { metrics: options.metrics }),
+  });
+  const sweeper = new Sweeper({
+    store,
+    queue,
+    engine,
+    logger,
+    intervalMs: Math.max(250, Math.min(2_000, Math.floor(engine.timing.leaseMs / 5))),
+    orphanAfterMs: 60_000,
+    now: () => clock.now(),
+  });
+  const processor: JobProcessor = async (job: Job, signal, token) => {
+    const { runId } = job.data as { runId: string };
+    const outcome = await engine.process(runId, signal);
+    if (outcome.kind === 'target busy') {
+      logger.info({ runId, holder: outcome.holder }, 'target busy; the run waits for it');
+      await job.moveToDelayed(Date.now() + TARGET_BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    return outcome;
+  };
+  return {
+    engine,
+    store,
+    queue,
+    sweeper,
+    processor,
+    async close() {
+      await sweeper.stop();
+      await queue.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
