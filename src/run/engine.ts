@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { failpoint } from '../failpoints.js';
 import type { FaultContext, PlannedWrite, Verification } from '../faults/fault.js';
 import { guardFault, type GuardedFault } from '../faults/guarded.js';
 import type { KubeClients } from '../kube/clients.js';
@@ -208,6 +209,7 @@ class RunExecution {
     await this.#save();
     await this.#event({ at: this.#now, type: 'state', state, ...(message && { message }) });
     this.#log.info({ state, message }, `run ${state}`);
+    failpoint(`run.${state}`);
   }
 
   // ---- stop conditions ----

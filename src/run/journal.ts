@@ -1,3 +1,4 @@
+import { failpoint } from '../failpoints.js';
 import type { Journal, JournalEntry } from '../faults/journal.js';
 import type { Clock } from '../measure/types.js';
 import type { RunStore } from './store.js';
@@ -25,6 +26,7 @@ export class RedisJournal implements Journal {
   async record(entry: JournalEntry): Promise<void> {
     const now = this.clock.now();
     await this.store.journalRecord(this.runId, this.worker, entry);
+    failpoint(`journal.${entry.state}`);
     if (!this.#watching) return;
     if (entry.state === 'planned') this.#plannedAt.set(entry.step, now);
     if (entry.state === 'applied') {
