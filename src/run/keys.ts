@@ -20,6 +20,8 @@ export const keys = {
   targetLock: (context: string, namespace: string) =>
     `${PREFIX}:lock:${encodeURIComponent(context)}/${namespace}`,
   halt: `${PREFIX}:halt`,
+  gameDay: (id: string) => `${PREFIX}:gameday:${id}`,
+  gameDaysByTime: `${PREFIX}:gamedays:by-time`,
   /** Alertmanager webhook notifications, as received by the API (a stream). */
   webhookAlerts: `${PREFIX}:alerts:webhook`,
 } as const;

@@ -16,6 +16,8 @@ export interface RunRequest {
   onTargetBusy?: TargetBusyPolicy;
   createdBy: Actor;
   parentId?: string;
+  /** A GameDay gives its children ids derived from its own, so a repeated step finds them. */
+  id?: string;
 }
 
 /** The kill switch is engaged: no run starts until it is released. */
@@ -76,7 +78,7 @@ export async function submitRun(
   const now = deps.clock.now();
   const record: RunRecord = {
     schemaVersion: RUN_SCHEMA_VERSION,
-    id: newRunId(now),
+    id: request.id ?? newRunId(now),
     ...(request.parentId !== undefined && { parentId: request.parentId }),
     scenario,
     ...(request.overrides !== undefined && { overrides: request.overrides }),
@@ -94,6 +96,10 @@ export async function submitRun(
     result: {},
     toolVersion: buildInfo().version,
   };
+  if (request.id !== undefined) {
+    const existing = await deps.store.get(request.id);
+    if (existing) return existing;
+  }
   await deps.store.create(record);
   await enqueueRun(deps.queue, record.id);
   return record;

@@ -10,6 +10,7 @@ import { AlertmanagerClient } from '../signals/alertmanager.js';
 import { PrometheusClient } from '../signals/prometheus.js';
 import type { JobProcessor } from '../worker-host.js';
 import { RunEngine, type EngineMetrics, type EngineTiming } from './engine.js';
+import { GAMEDAY_JOB, stepGameDay } from './gameday.js';
 import { RunStore } from './store.js';
 import { Sweeper } from './sweeper.js';
 
@@ -87,6 +88,15 @@ export function createRunWorker(options: {
     now: () => clock.now(),
   });
   const processor: JobProcessor = async (job: Job, signal, token) => {
+    if (job.name === GAMEDAY_JOB) {
+      const { gameDayId } = job.data as { gameDayId: string };
+      const step = await stepGameDay({ store, queue, clock }, gameDayId);
+      if (step.kind === 'wait') {
+        await job.moveToDelayed(step.untilMs, token);
+        throw new DelayedError();
+      }
+      return step;
+    }
     const { runId } = job.data as { runId: string };
     const outcome = await engine.process(runId, signal);
     if (outcome.kind === 'target busy') {
