@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, parseDocument, type Scalar } from 'yaml';
 import { formatDuration } from '../../src/duration.js';
+import { parsePrometheusDuration } from '../../src/measure/promql-window.js';
 
 export interface LabRulesOptions {
   /** Every `for:` (and `keep_firing_for:`) is divided by this; default 60 (5m → 5s). */
@@ -65,27 +66,8 @@ function scaleFor(text: string, forScale: number): string {
   return formatDuration(Math.max(MIN_FOR_MS, Math.round(ms / forScale)));
 }
 
-const PROM_UNIT_MS: Record<string, number> = {
-  y: 365 * 24 * 60 * 60 * 1000,
-  w: 7 * 24 * 60 * 60 * 1000,
-  d: 24 * 60 * 60 * 1000,
-  h: 60 * 60 * 1000,
-  m: 60 * 1000,
-  s: 1000,
-  ms: 1,
-};
-const PROM_DURATION = /^(?:\d+(?:ms|[smhdwy]))+$/;
-const PROM_DURATION_TERM = /(\d+)(ms|[smhdwy])/g;
-
-/** Milliseconds of a PromQL duration such as `5m`, `1h30m` or `250ms`; undefined if invalid. */
-export function parsePromDuration(text: string): number | undefined {
-  if (!PROM_DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(PROM_DURATION_TERM)) {
-    total += Number(amount) * (PROM_UNIT_MS[unit ?? ''] ?? Number.NaN);
-  }
-  return Number.isSafeInteger(total) ? total : undefined;
-}
+/** Parses a PromQL duration (`5m`, `1h30m`, `250ms`); undefined when it is not one. */
+export const parsePromDuration = parsePrometheusDuration;
 
 // A range selector: `[` duration `]`, whitespace allowed. A subquery has a `:` and is not matched.
 const RANGE_SELECTOR = /^\[\s*((?:\d+(?:ms|[smhdwy]))+)\s*\]/;

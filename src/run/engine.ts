@@ -385,6 +385,8 @@ class RunExecution {
 
   async #inject(): Promise<boolean> {
     const ctx = this.#faultContext();
+    this.record.desiredFault = 'present';
+    await this.#save();
     const started = this.#now;
     this.#journal.watchWrites();
     await this.#event({ at: started, type: 'inject', phase: 'started' });
@@ -532,6 +534,8 @@ class RunExecution {
     if (this.record.state !== 'reverting') {
       await this.#enter('reverting', this.#stop?.message ?? this.#failure);
     }
+    this.record.desiredFault = 'absent';
+    await this.#save();
     const ctx = this.#faultContext();
     await this.#event({ at: this.#now, type: 'revert', phase: 'started' });
     try {

@@ -117,6 +117,11 @@ export interface RunRecord {
   createdAt: number;
   updatedAt: number;
   state: RunState;
+  /**
+   * What the cluster should hold, saved before the writes that make it so: `present` before
+   * the inject, `absent` before the revert. A run taken over with `present` is reverted.
+   */
+  desiredFault?: 'present' | 'absent';
   /** Set when the run ended. */
   outcome?: FinalState;
   /** One line for lists and the CLI: why the run ended as it did. */

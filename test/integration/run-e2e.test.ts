@@ -95,9 +95,18 @@ describe('catalogue scenarios against the lab', () => {
     const driver = new MeshLabDriver(harness.lab);
     const record = await run('bad-deny-policy.yaml', false, async (runId) => {
       await alerted(runId);
+      const note = (type: 'acknowledged' | 'mitigated', text: string) =>
+        harness.store.addResponderEvent(runId, { type, author: 'Ada', text, at: Date.now() });
+      await note('acknowledged', 'paged by IstioHigh4xxErrorRate');
       // What the runbook says: delete the policy (the tool's revert then finds it gone).
       await driver.removePolicies(['payments']);
+      await note('mitigated', 'deleted the DENY policy');
     });
+    const notes = (await harness.store.events(record.id)).filter((e) => e.type === 'responder');
+    expect(notes.map((e) => [e.event, e.author])).toEqual([
+      ['acknowledged', 'Ada'],
+      ['mitigated', 'Ada'],
+    ]);
     expectMeasured(record);
     expect(record.result.recovery?.impact).toBe('impact');
     expect(record.result.recovery?.status).toBe('recovered');
