@@ -656,6 +656,16 @@ class RunExecution {
 
   /** The run's worker died (its lease expired): revert whatever it applied, end `aborted`. */
   async takeOver(): Promise<void> {
+    try {
+      await this.#takeOver();
+    } finally {
+      if (isFinal(this.record.state)) {
+        await this.deps.store.unlockTarget(this.record.id, this.record.target);
+      }
+    }
+  }
+
+  async #takeOver(): Promise<void> {
     const state = this.record.state;
     this.#stop = {
       kind: 'worker lost',

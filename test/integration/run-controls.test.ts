@@ -116,6 +116,28 @@ describe('stopping runs', () => {
     await harness.waitForEnd(waiting.id, 60_000);
   }, 240_000);
 
+  it('a queued run whose job vanished is queued again by the sweeper (here a dry run)', async () => {
+    const scenario = await denyPolicy('payments');
+    const longAgo = Date.now() - 5 * 60_000;
+    const record = {
+      ...(await submit({ scenario, dryRun: true })),
+      id: 'orphan-dry-run',
+      createdAt: longAgo,
+      updatedAt: longAgo,
+    };
+    // The same record under a new id, stored without a BullMQ job.
+    await harness.store.create(record);
+    const ended = await harness.waitForEnd(record.id, 30_000);
+    expect(ended.state).toBe('completed');
+    expect(ended.summary).toMatch(/dry run: 1 write\(s\) planned, none sent/);
+    expect(ended.result.plannedWrites?.[0]).toMatchObject({
+      verb: 'create',
+      kind: 'AuthorizationPolicy',
+      namespace: 'payments',
+    });
+    expect(objectsMarkedBy(harness.lab, record.id)).toEqual([]);
+  }, 120_000);
+
   // Last: it stops this file's Alertmanager.
   it('Alertmanager stopped mid-run: the run completes with detection unknown, and reverts', async () => {
     const scenario = await denyPolicy('payments');

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/measure/types.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
+import { keys } from '../../src/run/keys.js';
 import { submitRun } from '../../src/run/submit.js';
 import { startEntryProcess } from '../support/entry-process.js';
 import { MeshLabDriver } from '../support/mesh-lab.js';
@@ -100,6 +101,8 @@ describe('a worker SIGKILLed mid-run', () => {
           expect(journal.filter((e) => e.state !== 'reverted')).toEqual([]);
           expect(objectsMarkedBy(harness.lab, run.id)).toEqual([]);
           expect(await istiodShape()).toEqual(before);
+          const lock = await harness.store.redis.get(keys.targetLock('', 'istio-system'));
+          expect(lock).toBeNull();
         } finally {
           await rescuer.stop();
         }
