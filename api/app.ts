@@ -3,10 +3,13 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/logger.js';
-import type { Clock } from '../src/measure/types.js';
-import type { RunStore } from '../src/run/store.js';
 import type { CheckResult } from '../src/redis.js';
+import type { ApiContext } from './context.js';
+import { HttpError } from './http-error.js';
 import { errorHandler, notFound, sendProblem } from './problem.js';
+import { haltRouter } from './routes/halt.js';
+import { runsRouter } from './routes/runs.js';
+import { scenariosRouter } from './routes/scenarios.js';
 import { webhookRouter } from './webhook.js';
 
 export interface AppDependencies {
@@ -14,14 +17,17 @@ export interface AppDependencies {
   metrics: Registry;
   /** Named dependency checks behind /readyz; all must pass for the API to take traffic. */
   readiness: Record<string, () => Promise<CheckResult>>;
-  /** The run store; without it the run routes are not mounted. */
-  runs?: { store: RunStore; webhookSecret: string | undefined; clock: Clock };
+  /** The run API; without it only the probes and /metrics are served. */
+  api?: ApiContext & { webhookSecret: string | undefined };
 }
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Request bodies are small documents; a scenario file is a few kB. */
+const JSON_BODY_LIMIT = '256kb';
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
-export function createApp({ logger, metrics, readiness, runs }: AppDependencies): Express {
+export function createApp({ logger, metrics, readiness, api }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -72,8 +78,31 @@ export function createApp({ logger, metrics, readiness, runs }: AppDependencies)
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
-  if (runs) {
-    app.use(webhookRouter({ store: runs.store, secret: runs.webhookSecret, clock: runs.clock }));
+  if (api) {
+    // The webhook parses its own body, after checking its secret.
+    app.use(webhookRouter({ store: api.store, secret: api.webhookSecret, clock: api.clock }));
+    app.use('/api/v1', (req, _res, next) => {
+      const hasBody =
+        req.headers['content-length'] !== '0' &&
+        (req.headers['content-length'] !== undefined ||
+          req.headers['transfer-encoding'] !== undefined);
+      if (
+        ['POST', 'PUT', 'PATCH'].includes(req.method) &&
+        hasBody &&
+        !req.is(['application/json', ...YAML_TYPES])
+      ) {
+        throw new HttpError(
+          415,
+          'Unsupported Media Type',
+          'Send the request body as application/json.',
+        );
+      }
+      next();
+    });
+    app.use('/api/v1', express.json({ limit: JSON_BODY_LIMIT }));
+    app.use(scenariosRouter(api));
+    app.use(runsRouter(api));
+    app.use(haltRouter(api));
   }
 
   app.use(notFound);

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
 import { buildInfo } from '../src/build-info.js';
+import { QUEUE_PREFIX, RUNS_QUEUE } from '../src/queue.js';
 import { createLogger } from '../src/logger.js';
 import { createMetricsRegistry } from '../src/metrics.js';
 import { exitOnUnexpectedErrors, loadConfigOrExit, onShutdownSignal } from '../src/process.js';
@@ -9,6 +11,8 @@ import { redactUrl } from '../src/redact.js';
 import { systemClock } from '../src/measure/types.js';
 import { RunStore } from '../src/run/store.js';
 import { createApp } from './app.js';
+import { tokenAuthenticator } from './auth.js';
+import { directoryCatalogue } from './catalogue.js';
 
 const config = loadConfigOrExit('gameday-api');
 const logger = createLogger({ name: 'gameday-api', ...config.log });
@@ -21,11 +25,20 @@ const redis = createRedisConnection({
   logger,
   purpose: 'requests',
 });
+const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
 const app = createApp({
   logger,
   metrics: createMetricsRegistry(info),
   readiness: { redis: () => checkRedis(redis) },
-  runs: { store: new RunStore(redis), webhookSecret: config.api.webhookSecret, clock: systemClock },
+  api: {
+    store: new RunStore(redis),
+    queue,
+    clock: systemClock,
+    logger,
+    catalogue: directoryCatalogue(config.scenariosDir),
+    authenticate: tokenAuthenticator(config.api.tokens),
+    webhookSecret: config.api.webhookSecret,
+  },
 });
 
 const server = app.listen(config.api.port, config.api.host);
@@ -49,6 +62,7 @@ onShutdownSignal(logger, async () => {
     server.closeIdleConnections();
   });
   clearTimeout(forceClose);
+  await queue.close();
   await redis.quit().catch(() => redis.disconnect());
   return 0;
 });

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { HttpError } from './http-error.js';
 
 /** An RFC 9457 problem details document; extension members go alongside the standard ones. */
 export interface Problem {
@@ -41,6 +42,10 @@ interface HttpErrorLike {
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
   if (res.headersSent) {
     next(err);
+    return;
+  }
+  if (err instanceof HttpError) {
+    sendProblem(res, err.toProblem());
     return;
   }
   const httpError = (err ?? {}) as HttpErrorLike;

@@ -19,6 +19,8 @@ export interface GamedayConfig {
     webhookSecret: string | undefined;
   };
   namespaceAllowlist: string[];
+  /** The scenario catalogue directory the API serves and runs by name. */
+  scenariosDir: string;
   worker: { concurrency: number; leaseDurationMs: number };
   shutdownTimeoutMs: number;
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
@@ -150,6 +152,7 @@ const envSchema = z.object({
   GAMEDAY_NAMESPACE_ALLOWLIST: commaList(
     z.string().regex(DNS1123_LABEL, 'expected comma-separated Kubernetes namespace names'),
   ).default([]),
+  GAMEDAY_SCENARIOS_DIR: z.string().default('scenarios'),
   GAMEDAY_WORKER_CONCURRENCY: integerBetween(1, 64).default(2),
   GAMEDAY_LEASE_DURATION: durationBetween(2_000, 600_000).default(15_000),
   GAMEDAY_SHUTDOWN_TIMEOUT: durationBetween(1_000, 600_000).default(30_000),
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GamedayConfig 
       webhookSecret: vars.GAMEDAY_WEBHOOK_SECRET,
     },
     namespaceAllowlist: vars.GAMEDAY_NAMESPACE_ALLOWLIST,
+    scenariosDir: vars.GAMEDAY_SCENARIOS_DIR,
     worker: {
       concurrency: vars.GAMEDAY_WORKER_CONCURRENCY,
       leaseDurationMs: vars.GAMEDAY_LEASE_DURATION,

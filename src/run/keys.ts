@@ -17,6 +17,10 @@ export const keys = {
   active: `${PREFIX}:runs:active`,
   /** All runs by creation time (score: ms since the epoch). */
   byTime: `${PREFIX}:runs:by-time`,
+  /** The runs of one scenario by creation time. */
+  byScenario: (name: string) => `${PREFIX}:runs:by-scenario:${name}`,
+  /** Audit log of API writes, newest first (capped). */
+  audit: `${PREFIX}:audit`,
   targetLock: (context: string, namespace: string) =>
     `${PREFIX}:lock:${encodeURIComponent(context)}/${namespace}`,
   halt: `${PREFIX}:halt`,

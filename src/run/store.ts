@@ -72,6 +72,7 @@ export class RunStore {
       .set(keys.run(record.id), JSON.stringify(record), 'NX')
       .sadd(keys.active, record.id)
       .zadd(keys.byTime, record.createdAt, record.id)
+      .zadd(keys.byScenario(record.scenario.metadata.name), record.createdAt, record.id)
       .exec();
     if (created?.[0]?.[1] !== 'OK') throw new Error(`run ${record.id} already exists`);
   }

@@ -39,7 +39,8 @@ export interface StopReason {
   at: number;
 }
 
-export type ResponderEventType = 'acknowledged' | 'diagnosed' | 'mitigated' | 'note';
+export const RESPONDER_EVENT_TYPES = ['acknowledged', 'diagnosed', 'mitigated', 'note'] as const;
+export type ResponderEventType = (typeof RESPONDER_EVENT_TYPES)[number];
 
 /** One entry of a run's timeline. `at` is ms since the epoch on the tool's clock. */
 export type TimelineEvent =

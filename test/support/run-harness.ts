@@ -25,11 +25,20 @@ import { createRunWorker, type RunWorkerParts } from '../../src/run/worker.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { startWorkerHost, type WorkerHost } from '../../src/worker-host.js';
-import { RUNS_QUEUE } from '../../src/queue.js';
+import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
+import { Queue } from 'bullmq';
+import { tokenAuthenticator } from '../../api/auth.js';
+import { directoryCatalogue } from '../../api/catalogue.js';
 import { startRedis, type RedisHandle } from './index.js';
 import { waitFor } from './wait-for.js';
 
 export const WEBHOOK_SECRET = 'run-harness-webhook-secret-0123456789';
+/** API tokens of the harness's API, one per role. */
+export const TOKENS = {
+  viewer: ['viewer-token-0123456789abcdef'],
+  operator: ['operator-token-0123456789abcdef'],
+  admin: ['admin-token-0123456789abcdef'],
+};
 const logger = createLogger({ name: 'run-harness', level: 'silent', format: 'json' });
 
 /**
@@ -82,11 +91,20 @@ export async function startRunHarness(
   const files = await mkdtemp(join(tmpdir(), 'run-harness-'));
   const kubeconfig = join(files, 'kubeconfig');
   await writeFile(kubeconfig, lab.kubeconfig(), { mode: 0o600 });
+  const apiQueue = new Queue(RUNS_QUEUE, { connection, prefix: QUEUE_PREFIX });
   const app = createApp({
     logger,
     metrics: new MetricsRegistry(),
     readiness: {},
-    runs: { store, webhookSecret: WEBHOOK_SECRET, clock: systemClock },
+    api: {
+      store,
+      queue: apiQueue,
+      clock: systemClock,
+      logger,
+      catalogue: directoryCatalogue('scenarios'),
+      authenticate: tokenAuthenticator(TOKENS),
+      webhookSecret: WEBHOOK_SECRET,
+    },
   });
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -197,6 +215,7 @@ export async function startRunHarness(
     async stop() {
       await Promise.allSettled(workers.map((w) => w.stop()));
       await observability.stop();
+      await apiQueue.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await lab.stop();

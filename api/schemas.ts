@@ -1,0 +1,126 @@
+/**
+ * Request and response shapes of the API, defined once with zod: the routes validate with them
+ * and the OpenAPI document is generated from them.
+ */
+import { z } from 'zod';
+import { RESPONDER_EVENT_TYPES } from '../src/run/types.js';
+import { RUN_STATES } from '../src/run/lifecycle.js';
+import { runOverridesSchema } from '../src/run/overrides.js';
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const createRunBody = z.strictObject({
+  scenario: z
+    .union(
+      [
+        z.string().regex(NAME, 'expected a catalogue scenario name'),
+        z.record(z.string(), z.unknown()),
+      ],
+      {
+        error: 'expected a catalogue scenario name or an inline Scenario document',
+      },
+    )
+    .meta({ description: 'A catalogue scenario name, or an inline Scenario document.' }),
+  overrides: runOverridesSchema.optional().meta({
+    description: 'Changes to the scenario for this run only (target, timings, objectives).',
+  }),
+  dryRun: z.boolean().default(false).meta({ description: 'Render the writes, send none.' }),
+  allowMeshWide: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Consent to faults that break the whole mesh.' }),
+  onTargetBusy: z
+    .enum(['wait', 'refuse'])
+    .default('wait')
+    .meta({ description: 'When another run holds the target: wait for it, or be refused.' }),
+});
+
+export const createGameDayBody = z.strictObject({
+  gameday: z.union(
+    [
+      z.string().regex(NAME, 'expected a catalogue GameDay name'),
+      z.record(z.string(), z.unknown()),
+    ],
+    {
+      error: 'expected a catalogue GameDay name or an inline GameDay document',
+    },
+  ),
+  dryRun: z.boolean().default(false),
+  allowMeshWide: z.boolean().default(false),
+});
+
+const epochOrDate = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an RFC 3339 time or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: 'RFC 3339 time (2026-11-22T10:00:00Z) or epoch milliseconds.' });
+
+export const listRunsQuery = z.strictObject({
+  scenario: z.string().regex(NAME, 'expected a scenario name').optional(),
+  state: z
+    .string()
+    .transform((text) => text.split(',').map((s) => s.trim()))
+    .pipe(z.array(z.enum(RUN_STATES)))
+    .optional()
+    .meta({ description: 'Comma-separated states, e.g. completed,failed.' }),
+  from: epochOrDate.optional(),
+  to: epochOrDate.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page.' }),
+});
+
+export const abortBody = z.strictObject({
+  reason: z.string().min(1).max(500).default('aborted through the API'),
+});
+
+export const responderEventBody = z.strictObject({
+  type: z.enum(RESPONDER_EVENT_TYPES),
+  author: z
+    .string()
+    .min(1)
+    .max(100)
+    .meta({ description: 'The participant, as named in the GameDay.' }),
+  text: z.string().max(5_000).optional(),
+});
+
+export const haltBody = z.strictObject({
+  reason: z.string().min(1).max(500),
+});
+
+export const runIdParams = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a run id'),
+});
+
+export const reportQuery = z.strictObject({
+  format: z.enum(['json', 'md', 'html', 'junit']).default('json'),
+});
+
+export const runSummary = z.object({
+  id: z.string(),
+  scenario: z.string(),
+  parentId: z.string().optional(),
+  target: z.object({ context: z.string(), namespace: z.string() }),
+  state: z.enum(RUN_STATES),
+  summary: z.string().optional(),
+  createdAt: z.string().meta({ description: 'RFC 3339' }),
+  updatedAt: z.string(),
+  createdBy: z.string(),
+  dryRun: z.boolean(),
+  timeToDetect: z
+    .number()
+    .nullable()
+    .meta({ description: 'Seconds; null when not detected (yet).' }),
+  timeToRecover: z.number().nullable(),
+  verdict: z.enum(['pass', 'fail', 'inconclusive']).nullable(),
+});
+
+export const runList = z.object({
+  items: z.array(runSummary),
+  nextCursor: z.string().optional(),
+});

@@ -1,0 +1,443 @@
+import { Queue } from 'bullmq';
+import request from 'supertest';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Express } from 'express';
+import { createApp } from '../../api/app.js';
+import { tokenAuthenticator } from '../../api/auth.js';
+import { directoryCatalogue } from '../../api/catalogue.js';
+import { createLogger } from '../../src/logger.js';
+import { systemClock } from '../../src/measure/types.js';
+import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
+import { createRedisConnection, type Redis } from '../../src/redis.js';
+import { keys } from '../../src/run/keys.js';
+import { RunStore } from '../../src/run/store.js';
+import { startRedis, type RedisHandle } from '../support/index.js';
+
+// SPEC §8 over the exported app (supertest, not listening), with a real Redis and BullMQ queue
+// and no worker: runs stay queued, which is all these routes need.
+
+const TOKENS = {
+  viewer: ['viewer-token-0123456789abcdef'],
+  operator: ['operator-token-0123456789abcdef'],
+  admin: ['admin-token-0123456789abcdef'],
+};
+const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
+const as = (role: keyof typeof TOKENS) => `Bearer ${TOKENS[role][0]}`;
+
+let redisServer: RedisHandle;
+let redis: Redis;
+let store: RunStore;
+let queue: Queue;
+let app: Express;
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  const logger = createLogger({ name: 'api-test', level: 'silent', format: 'json' });
+  redis = createRedisConnection({
+    url: redisServer.url,
+    connectionName: 'api-test',
+    logger,
+    purpose: 'queue',
+  });
+  store = new RunStore(redis);
+  queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+  app = createApp({
+    logger,
+    metrics: new Registry(),
+    readiness: {},
+    api: {
+      store,
+      queue,
+      clock: systemClock,
+      logger,
+      catalogue: directoryCatalogue('scenarios'),
+      authenticate: tokenAuthenticator(TOKENS),
+      webhookSecret: WEBHOOK_SECRET,
+    },
+  });
+});
+
+beforeEach(async () => {
+  await redis.flushdb();
+});
+
+afterAll(async () => {
+  await queue?.close();
+  redis?.disconnect();
+  await redisServer?.dispose();
+});
+
+function expectProblem(res: request.Response, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ type: 'about:blank', status, title: expect.any(String) });
+  expect(typeof res.body.detail).toBe('string');
+  expect(JSON.stringify(res.body)).not.toMatch(/\n\s+at /); // no stack traces
+}
+
+const createRun = (body: object, role: keyof typeof TOKENS = 'operator') =>
+  request(app).post('/api/v1/runs').set('Authorization', as(role)).send(body);
+
+describe('auth', () => {
+  const writes: Array<[string, string, object]> = [
+    ['post', '/api/v1/runs', { scenario: 'bad-deny-policy' }],
+    ['post', '/api/v1/runs/some-run/abort', {}],
+    ['post', '/api/v1/runs/some-run/events', { type: 'note', author: 'Ada' }],
+  ];
+  const adminOnly: Array<[string, string, object]> = [
+    ['post', '/api/v1/halt', { reason: 'stop' }],
+    ['delete', '/api/v1/halt', {}],
+  ];
+  const reads = [
+    '/api/v1/runs',
+    '/api/v1/runs/some-run',
+    '/api/v1/runs/some-run/events',
+    '/api/v1/scenarios',
+    '/api/v1/halt',
+  ];
+  const call = (method: string, path: string) =>
+    (request(app) as unknown as Record<string, (p: string) => request.Test>)[method]!(path);
+
+  it.each([...writes, ...adminOnly])(
+    '%s %s without a token or with an unknown one: 401',
+    async (method, path, body) => {
+      expectProblem(await call(method, path).send(body), 401);
+      const res = await call(method, path)
+        .set('Authorization', 'Bearer not-a-token-0123456789')
+        .send(body);
+      expectProblem(res, 401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    },
+  );
+
+  it.each(writes)('%s %s is refused to a viewer: 403', async (method, path, body) => {
+    const res = await call(method, path).set('Authorization', as('viewer')).send(body);
+    expectProblem(res, 403);
+    expect(res.body.detail).toMatch(/operator role/);
+  });
+
+  it.each(adminOnly)('%s %s is refused to an operator: 403', async (method, path, body) => {
+    expectProblem(await call(method, path).set('Authorization', as('operator')).send(body), 403);
+  });
+
+  it.each(reads)('GET %s: 401 without a token, allowed to a viewer', async (path) => {
+    expectProblem(await request(app).get(path), 401);
+    const res = await request(app).get(path).set('Authorization', as('viewer'));
+    expect([200, 404]).toContain(res.status);
+  });
+});
+
+describe('POST /api/v1/runs', () => {
+  it('queues a catalogue scenario: 202 with the record, its Location, a job and an audit entry', async () => {
+    const res = await createRun({
+      scenario: 'bad-deny-policy',
+      overrides: { recovery: { holdFor: '30s' } },
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers['location']).toBe(`/api/v1/runs/${res.body.id}`);
+    expect(res.body).toMatchObject({
+      state: 'queued',
+      target: { namespace: 'payments' },
+      options: { dryRun: false },
+    });
+    expect(res.body.scenario.spec.recovery.holdFor).toBe('30s');
+    expect(await queue.getJob(res.body.id)).toBeDefined();
+    const audit = JSON.parse((await redis.lindex(keys.audit, 0))!);
+    expect(audit).toMatchObject({ action: 'run.create', runId: res.body.id, role: 'operator' });
+    expect(JSON.stringify(audit)).not.toContain(TOKENS.operator[0]);
+  });
+
+  it('accepts an inline scenario and names the bad field of an invalid one', async () => {
+    const scenario = (
+      await request(app).get('/api/v1/scenarios/bad-deny-policy').set('Authorization', as('viewer'))
+    ).body;
+    expect((await createRun({ scenario })).status).toBe(202);
+    const broken = structuredClone(scenario);
+    broken.spec.traffic.successThreshold = 2;
+    const res = await createRun({ scenario: broken });
+    expectProblem(res, 400);
+    expect(res.body.errors[0].field).toBe('body.scenario.spec.traffic.successThreshold');
+  });
+
+  it.each([
+    [{ scenario: 'no-such-scenario' }, 'body.scenario'],
+    [
+      { scenario: 'bad-deny-policy', overrides: { recovery: { holdFor: 'soon' } } },
+      'body.overrides.recovery.holdFor',
+    ],
+    [{ scenario: 'bad-deny-policy', overrides: { fault: {} } }, 'body.overrides'],
+    [{ scenario: 'bad-deny-policy', dryRun: 'yes' }, 'body.dryRun'],
+    [{ scenario: 'bad-deny-policy', onTargetBusy: 'push' }, 'body.onTargetBusy'],
+    [{ scenario: 'bad-deny-policy', extra: 1 }, 'body'],
+    [{}, 'body.scenario'],
+  ])('refuses %j naming %s', async (body, field) => {
+    const res = await createRun(body);
+    expectProblem(res, 400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('is refused with 409 while the kill switch is engaged', async () => {
+    await request(app)
+      .post('/api/v1/halt')
+      .set('Authorization', as('admin'))
+      .send({ reason: 'incident' })
+      .expect(202);
+    expectProblem(await createRun({ scenario: 'bad-deny-policy' }), 409);
+    await request(app).delete('/api/v1/halt').set('Authorization', as('admin')).expect(200);
+    expect((await createRun({ scenario: 'bad-deny-policy' })).status).toBe(202);
+  });
+
+  it('answers 415 to a body that is not JSON and 413 to an oversized one', async () => {
+    const res = await request(app)
+      .post('/api/v1/runs')
+      .set('Authorization', as('operator'))
+      .set('Content-Type', 'text/plain')
+      .send('scenario=bad-deny-policy');
+    expectProblem(res, 415);
+    const huge = {
+      scenario: 'bad-deny-policy',
+      overrides: { traffic: { promql: 'x'.repeat(300_000) } },
+    };
+    expectProblem(await createRun(huge), 413);
+    const malformed = await request(app)
+      .post('/api/v1/runs')
+      .set('Authorization', as('operator'))
+      .set('Content-Type', 'application/json')
+      .send('{"scenario":');
+    expectProblem(malformed, 400);
+  });
+});
+
+describe('GET /api/v1/runs', () => {
+  async function seed(n: number, scenario = 'bad-deny-policy') {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await createRun({ scenario })).body.id as string);
+    return ids;
+  }
+  const list = (query: string) =>
+    request(app).get(`/api/v1/runs${query}`).set('Authorization', as('viewer'));
+
+  it('pages newest first with a stable cursor, even while runs are added', async () => {
+    const ids = await seed(7);
+    const first = await list('?limit=3');
+    expect(first.body.items.map((r: { id: string }) => r.id)).toEqual(ids.slice(-3).reverse());
+    await seed(2);
+    const second = await list(`?limit=3&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((r: { id: string }) => r.id)).toEqual(ids.slice(1, 4).reverse());
+    const third = await list(`?limit=3&cursor=${second.body.nextCursor}`);
+    expect(third.body.items.map((r: { id: string }) => r.id)).toEqual([ids[0]]);
+    expect(third.body.nextCursor).toBeUndefined();
+  });
+
+  it('filters by scenario, state and time', async () => {
+    const deny = await seed(2);
+    const oom = await seed(1, 'istiod-oom');
+    expect(
+      (await list('?scenario=istiod-oom')).body.items.map((r: { id: string }) => r.id),
+    ).toEqual(oom);
+    expect((await list('?state=completed')).body.items).toEqual([]);
+    expect((await list('?state=queued,failed')).body.items).toHaveLength(3);
+    const created = Date.parse((await list('?limit=1')).body.items[0].createdAt);
+    expect(
+      (await list(`?to=${created}`)).body.items.map((r: { id: string }) => r.id),
+    ).not.toContain(oom[0]);
+    expect((await list(`?from=${new Date(created + 60_000).toISOString()}`)).body.items).toEqual(
+      [],
+    );
+    expect(deny).toHaveLength(2);
+  });
+
+  it.each([
+    ['?limit=0', 'query.limit'],
+    ['?state=running', 'query.state.0'],
+    ['?from=yesterday', 'query.from'],
+    ['?cursor=garbage', 'query.cursor'],
+    ['?colour=blue', 'query'],
+  ])('refuses %s naming %s', async (query, field) => {
+    const res = await list(query);
+    expectProblem(res, 400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+});
+
+describe('one run', () => {
+  it('get, events, abort; 404 for an unknown run, 400 for a malformed id', async () => {
+    const id = (await createRun({ scenario: 'bad-deny-policy' })).body.id as string;
+    const got = await request(app).get(`/api/v1/runs/${id}`).set('Authorization', as('viewer'));
+    expect(got.body).toMatchObject({ id, state: 'queued', schemaVersion: 1 });
+
+    const note = await request(app)
+      .post(`/api/v1/runs/${id}/events`)
+      .set('Authorization', as('operator'))
+      .send({ type: 'acknowledged', author: 'Ada', text: 'on it' });
+    expect(note.status).toBe(201);
+    const events = await request(app)
+      .get(`/api/v1/runs/${id}/events`)
+      .set('Authorization', as('viewer'));
+    expect(events.body.items).toEqual([
+      expect.objectContaining({
+        type: 'responder',
+        event: 'acknowledged',
+        author: 'Ada',
+        text: 'on it',
+      }),
+    ]);
+    const badNote = await request(app)
+      .post(`/api/v1/runs/${id}/events`)
+      .set('Authorization', as('operator'))
+      .send({ type: 'fixed', author: 'Ada' });
+    expectProblem(badNote, 400);
+    expect(badNote.body.errors[0].field).toBe('body.type');
+
+    const abort = await request(app)
+      .post(`/api/v1/runs/${id}/abort`)
+      .set('Authorization', as('operator'))
+      .send({ reason: 'wrong day' });
+    expect(abort.status).toBe(202);
+    expect(await store.abortRequest(id)).toMatchObject({ reason: 'wrong day' });
+
+    expectProblem(
+      await request(app).get('/api/v1/runs/no-such-run').set('Authorization', as('viewer')),
+      404,
+    );
+    const malformed = await request(app)
+      .get('/api/v1/runs/..%2Fetc')
+      .set('Authorization', as('viewer'));
+    expectProblem(malformed, 400);
+  });
+
+  it('renders its report as JSON, Markdown, HTML and JUnit; refuses an unknown format', async () => {
+    const id = (await createRun({ scenario: 'bad-deny-policy' })).body.id as string;
+    const get = (format: string) =>
+      request(app)
+        .get(`/api/v1/runs/${id}/report?format=${format}`)
+        .set('Authorization', as('viewer'));
+    expect((await get('json')).body).toMatchObject({ reportVersion: 1 });
+    expect((await get('md')).headers['content-type']).toMatch(/^text\/markdown/);
+    const html = await get('html');
+    expect(html.headers['content-type']).toMatch(/^text\/html/);
+    expect(html.text).toContain('bad-deny-policy');
+    expect((await get('junit')).text).toMatch(/<testsuites[\s>]/);
+    const bad = await get('pdf');
+    expectProblem(bad, 400);
+    expect(bad.body.errors[0].field).toBe('query.format');
+  });
+
+  it('abort of a run that already ended: 409', async () => {
+    const id = (await createRun({ scenario: 'bad-deny-policy' })).body.id as string;
+    const record = (await store.get(id))!;
+    await redis.set(keys.run(id), JSON.stringify({ ...record, state: 'completed' }));
+    expectProblem(
+      await request(app)
+        .post(`/api/v1/runs/${id}/abort`)
+        .set('Authorization', as('operator'))
+        .send({}),
+      409,
+    );
+  });
+});
+
+describe('halt', () => {
+  it('engages, shows and releases the kill switch, with the actor recorded', async () => {
+    const engaged = await request(app)
+      .post('/api/v1/halt')
+      .set('Authorization', as('admin'))
+      .send({ reason: 'incident in prod' });
+    expect(engaged.status).toBe(202);
+    const shown = await request(app).get('/api/v1/halt').set('Authorization', as('viewer'));
+    expect(shown.body).toMatchObject({
+      halted: true,
+      reason: 'incident in prod',
+      by: expect.stringMatching(/^admin:/),
+    });
+    const missing = await request(app)
+      .post('/api/v1/halt')
+      .set('Authorization', as('admin'))
+      .send({});
+    expectProblem(missing, 400);
+    expect(missing.body.errors[0].field).toBe('body.reason');
+    await request(app).delete('/api/v1/halt').set('Authorization', as('admin')).expect(200);
+    expect(
+      (await request(app).get('/api/v1/halt').set('Authorization', as('viewer'))).body,
+    ).toEqual({ halted: false });
+  });
+});
+
+describe('scenarios', () => {
+  it('lists the catalogue and gets one', async () => {
+    const list = await request(app).get('/api/v1/scenarios').set('Authorization', as('viewer'));
+    expect(list.body.items.map((s: { name: string }) => s.name)).toContain('istiod-oom');
+    expect(list.body.errors).toEqual([]);
+    expectProblem(
+      await request(app).get('/api/v1/scenarios/nope').set('Authorization', as('viewer')),
+      404,
+    );
+  });
+
+  it('validates JSON and YAML uploads, naming the bad field', async () => {
+    const scenario = (
+      await request(app).get('/api/v1/scenarios/istiod-oom').set('Authorization', as('viewer'))
+    ).body;
+    const ok = await request(app)
+      .post('/api/v1/scenarios/validate')
+      .set('Authorization', as('viewer'))
+      .send(scenario);
+    expect(ok.body).toMatchObject({ valid: true, kind: 'Scenario', name: 'istiod-oom' });
+    const yaml =
+      'apiVersion: gameday/v1\nkind: Scenario\nmetadata: { name: x }\nspec:\n  target: { namespace: payments }\n  fault: { type: deny-policy }\n  detection: { alerts: [ { alertname: A } ] }\n  traffic: { promql: "vector(1)", interval: soon }\n';
+    const bad = await request(app)
+      .post('/api/v1/scenarios/validate')
+      .set('Authorization', as('viewer'))
+      .set('Content-Type', 'application/yaml')
+      .send(yaml);
+    expectProblem(bad, 422);
+    expect(bad.body.errors[0].field).toBe('spec.traffic.interval');
+    const laughs = `a: &a [x,x,x,x,x,x,x,x,x,x]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`).join('\n')}\n`;
+    const bomb = await request(app)
+      .post('/api/v1/scenarios/validate')
+      .set('Authorization', as('viewer'))
+      .set('Content-Type', 'application/yaml')
+      .send(laughs);
+    expect([400, 422]).toContain(bomb.status);
+  });
+});
+
+describe('Alertmanager webhook', () => {
+  const payload = {
+    version: '4',
+    status: 'firing',
+    receiver: 'gameday',
+    groupKey: '{}:{}',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'IstiodUnavailable' },
+        annotations: {},
+        startsAt: '2026-11-22T10:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: '0123456789abcdef',
+      },
+    ],
+  };
+
+  it('takes notifications with its own secret only', async () => {
+    const path = '/api/v1/alertmanager/webhook';
+    expectProblem(await request(app).post(path).send(payload), 401);
+    expectProblem(
+      await request(app).post(path).set('Authorization', as('admin')).send(payload),
+      401,
+    );
+    const ok = await request(app)
+      .post(path)
+      .set('Authorization', `Bearer ${WEBHOOK_SECRET}`)
+      .send(payload);
+    expect(ok.status).toBe(202);
+    expect((await store.webhookAlertsSince('-')).observations).toHaveLength(1);
+    const bad = await request(app)
+      .post(path)
+      .set('Authorization', `Bearer ${WEBHOOK_SECRET}`)
+      .send({ version: '4', alerts: [{}] });
+    expectProblem(bad, 400);
+  });
+});
