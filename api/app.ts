@@ -10,6 +10,8 @@ import { errorHandler, notFound, sendProblem } from './problem.js';
 import { haltRouter } from './routes/halt.js';
 import { runsRouter } from './routes/runs.js';
 import { scenariosRouter } from './routes/scenarios.js';
+import { trendsRouter } from './routes/trends.js';
+import { openApiDocument } from './openapi.js';
 import { webhookRouter } from './webhook.js';
 
 export interface AppDependencies {
@@ -29,6 +31,8 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 export function createApp({ logger, metrics, readiness, api }: AppDependencies): Express {
   const app = express();
+  let openApi: Record<string, unknown> | undefined;
+  const document = () => (openApi ??= openApiDocument());
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
@@ -103,6 +107,10 @@ export function createApp({ logger, metrics, readiness, api }: AppDependencies):
     app.use(scenariosRouter(api));
     app.use(runsRouter(api));
     app.use(haltRouter(api));
+    app.use(trendsRouter(api));
+    app.get('/api/v1/openapi.json', (_req, res) => {
+      res.json(document());
+    });
   }
 
   app.use(notFound);

@@ -124,3 +124,20 @@ export const runList = z.object({
   items: z.array(runSummary),
   nextCursor: z.string().optional(),
 });
+
+export const trendsQuery = z.strictObject({
+  scenario: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .pipe(z.array(z.string().regex(NAME, 'expected scenario names')))
+    .optional()
+    .meta({ description: 'Comma-separated scenario names; all when absent.' }),
+  from: epochOrDate.optional().meta({ description: 'Default: 90 days before `to`.' }),
+  to: epochOrDate.optional().meta({ description: 'Default: now.' }),
+  bucket: z.enum(['week', 'month']).default('week'),
+});

@@ -63,6 +63,8 @@ export interface EngineDependencies {
   worker: string;
   timing?: Partial<EngineTiming>;
   metrics?: EngineMetrics;
+  /** Called once a run is final (the trends index records it here). */
+  onFinished?: (record: RunRecord) => Promise<unknown>;
 }
 
 export type ProcessOutcome =
@@ -625,6 +627,11 @@ class RunExecution {
     await this.#save();
     await this.#event({ at: now, type: 'state', state: outcome, message: this.record.summary });
     this.deps.metrics?.runFinished?.(this.record);
+    await this.deps
+      .onFinished?.(this.record)
+      .catch((err: unknown) =>
+        this.#log.warn({ err }, 'could not index the finished run for trends'),
+      );
     this.#log.info({ outcome, summary: this.record.summary }, 'run finished');
   }
 

@@ -11,6 +11,7 @@ import { PrometheusClient } from '../signals/prometheus.js';
 import type { JobProcessor } from '../worker-host.js';
 import { RunEngine, type EngineMetrics, type EngineTiming } from './engine.js';
 import { GAMEDAY_JOB, stepGameDay } from './gameday.js';
+import { TrendIndex } from '../trends/index-store.js';
 import { RunStore } from './store.js';
 import { Sweeper } from './sweeper.js';
 
@@ -48,6 +49,7 @@ export function createRunWorker(options: {
     purpose: 'queue',
   });
   const store = new RunStore(redis);
+  const trends = new TrendIndex(redis);
   const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
   const clusters = new Map<string, KubeClients>();
   const kube = (context: string) => {
@@ -77,6 +79,7 @@ export function createRunWorker(options: {
     worker,
     timing: { leaseMs: config.worker.leaseDurationMs, ...options.timing },
     ...(options.metrics && { metrics: options.metrics }),
+    onFinished: (record) => trends.record(record),
   });
   const sweeper = new Sweeper({
     store,

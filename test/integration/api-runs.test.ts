@@ -13,6 +13,10 @@ import { createRedisConnection, type Redis } from '../../src/redis.js';
 import { keys } from '../../src/run/keys.js';
 import { RunStore } from '../../src/run/store.js';
 import { startRedis, type RedisHandle } from '../support/index.js';
+import { validate, compileErrors } from '@readme/openapi-parser';
+import { OPERATIONS } from '../../api/openapi.js';
+import { TrendIndex } from '../../src/trends/index-store.js';
+import type { RunRecord } from '../../src/run/types.js';
 
 // SPEC §8 over the exported app (supertest, not listening), with a real Redis and BullMQ queue
 // and no worker: runs stay queued, which is all these routes need.
@@ -439,5 +443,86 @@ describe('Alertmanager webhook', () => {
       .set('Authorization', `Bearer ${WEBHOOK_SECRET}`)
       .send({ version: '4', alerts: [{}] });
     expectProblem(bad, 400);
+  });
+});
+
+describe('OpenAPI document', () => {
+  interface Layer {
+    route?: { path: string; methods: Record<string, boolean> };
+    handle?: { stack?: Layer[] };
+  }
+  function served(stack: Layer[]): string[] {
+    return stack.flatMap((layer) => {
+      if (layer.route) {
+        return Object.keys(layer.route.methods).map((m) => `${m} ${layer.route!.path}`);
+      }
+      return layer.handle?.stack ? served(layer.handle.stack) : [];
+    });
+  }
+
+  it('is valid OpenAPI 3.1 and describes exactly the routes the app serves', async () => {
+    const res = await request(app).get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    const result = await validate(res.body);
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
+    const routes = served((app as unknown as { router: { stack: Layer[] } }).router.stack);
+    const documented = OPERATIONS.map((op) => `${op.method} ${op.path}`);
+    expect([...new Set(routes)].sort()).toEqual([...documented].sort());
+    expect(
+      res.body.paths['/api/v1/runs'].post.requestBody.content['application/json'].schema.properties,
+    ).toHaveProperty('overrides');
+  });
+});
+
+describe('GET /api/v1/trends', () => {
+  const at = Date.UTC(2026, 10, 10, 12);
+  const record = (id: string, ttd: number | null, scenario = 'istiod-oom'): RunRecord =>
+    ({
+      schemaVersion: 1,
+      id,
+      scenario: { metadata: { name: scenario } },
+      target: { context: '', namespace: 'istio-system' },
+      options: { dryRun: false, allowMeshWide: true, onTargetBusy: 'wait' },
+      createdBy: 'test',
+      createdAt: at,
+      updatedAt: at,
+      state: 'completed',
+      outcome: 'completed',
+      preflightFindings: [],
+      toolVersion: 'test',
+      result: {
+        t0: at,
+        timeToDetect: ttd,
+        timeToRecover: 30,
+        detection: {
+          status: ttd === null ? 'undetected' : 'detected',
+          collateral: [],
+          preexisting: [],
+        },
+        recovery: { impact: 'impact', status: 'recovered', timeToRecoverMs: 30_000 },
+        verdict: { outcome: ttd === null ? 'fail' : 'pass', objectives: [] },
+      },
+    }) as unknown as RunRecord;
+
+  it('aggregates indexed runs per scenario and bucket, and names a bad parameter', async () => {
+    const index = new TrendIndex(redis);
+    await index.record(record('r1', 10));
+    await index.record(record('r2', 30));
+    await index.record(record('r3', null));
+    const res = await request(app)
+      .get(
+        `/api/v1/trends?scenario=istiod-oom&bucket=month&from=${at - 86_400_000}&to=${at + 86_400_000}`,
+      )
+      .set('Authorization', as('viewer'));
+    expect(res.status).toBe(200);
+    const [trend] = res.body.scenarios;
+    expect(trend.scenario).toBe('istiod-oom');
+    expect(trend.overall).toMatchObject({ count: 3, detectionRate: 2 / 3 });
+    expect(trend.overall.mttd.mean).toBe(20);
+    const bad = await request(app)
+      .get('/api/v1/trends?bucket=day')
+      .set('Authorization', as('viewer'));
+    expectProblem(bad, 400);
+    expect(bad.body.errors[0].field).toBe('query.bucket');
   });
 });
