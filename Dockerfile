@@ -18,6 +18,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY scenarios ./scenarios
+COPY dashboard ./dashboard
 ARG GAMEDAY_REVISION=unknown
 ENV GAMEDAY_REVISION=${GAMEDAY_REVISION}
 USER node

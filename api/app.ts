@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/logger.js';
@@ -11,6 +15,8 @@ import { haltRouter } from './routes/halt.js';
 import { runsRouter } from './routes/runs.js';
 import { scenariosRouter } from './routes/scenarios.js';
 import { trendsRouter } from './routes/trends.js';
+import { schedulesRouter } from './routes/schedules.js';
+import { gameDaysRouter } from './routes/gamedays.js';
 import { openApiDocument } from './openapi.js';
 import { webhookRouter } from './webhook.js';
 
@@ -28,6 +34,28 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Request bodies are small documents; a scenario file is a few kB. */
 const JSON_BODY_LIMIT = '256kb';
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+/** The dashboard's pages load only what the API itself serves. */
+const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** `dashboard/` at the repository root: one level up from api/app.ts, two from dist/api/app.js. */
+function dashboardDirectory(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', 'dashboard'), join(here, '..', '..', 'dashboard')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+/** Chart.js's UMD bundle; `chart.js/dist/*` is not in its package exports, its main is. */
+function chartJsFile(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
+}
+
+function dashboardHeaders(res: Response): void {
+  res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+}
 
 export function createApp({ logger, metrics, readiness, api }: AppDependencies): Express {
   const app = express();
@@ -108,8 +136,25 @@ export function createApp({ logger, metrics, readiness, api }: AppDependencies):
     app.use(runsRouter(api));
     app.use(haltRouter(api));
     app.use(trendsRouter(api));
+    app.use(schedulesRouter(api));
+    app.use(gameDaysRouter(api));
     app.get('/api/v1/openapi.json', (_req, res) => {
       res.json(document());
+    });
+
+    // The dashboard (SPEC §7): static files calling the API above, no build step.
+    const dashboard = dashboardDirectory();
+    app.get('/', (_req, res) => {
+      dashboardHeaders(res);
+      res.sendFile(join(dashboard, 'index.html'));
+    });
+    app.use(
+      '/dashboard',
+      express.static(dashboard, { index: false, setHeaders: dashboardHeaders }),
+    );
+    app.get('/assets/chart.umd.js', (_req, res) => {
+      dashboardHeaders(res);
+      res.sendFile(chartJsFile(), { maxAge: '1h' });
     });
   }
 

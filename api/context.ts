@@ -4,15 +4,10 @@ import type { Logger } from '../src/logger.js';
 import type { Clock } from '../src/measure/types.js';
 import { keys } from '../src/run/keys.js';
 import type { RunStore } from '../src/run/store.js';
-import type { GameDay, Scenario } from '../src/scenario/schema.js';
+import type { Catalogue } from '../src/scenario/directory-catalogue.js';
 import type { Caller } from './auth.js';
 
-export interface Catalogue {
-  scenarios: Map<string, Scenario>;
-  gameDays: Map<string, GameDay>;
-  /** Problems of catalogue files, shown by GET /scenarios so a broken file is noticed. */
-  errors: string[];
-}
+export type { Catalogue };
 
 /** What the run routes need. */
 export interface ApiContext {

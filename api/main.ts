@@ -5,6 +5,7 @@ import { buildInfo } from '../src/build-info.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../src/queue.js';
 import { createLogger } from '../src/logger.js';
 import { createMetricsRegistry } from '../src/metrics.js';
+import { registerRunMetrics } from '../src/metrics-collectors.js';
 import { exitOnUnexpectedErrors, loadConfigOrExit, onShutdownSignal } from '../src/process.js';
 import { checkRedis, createRedisConnection } from '../src/redis.js';
 import { redactUrl } from '../src/redact.js';
@@ -12,7 +13,7 @@ import { systemClock } from '../src/measure/types.js';
 import { RunStore } from '../src/run/store.js';
 import { createApp } from './app.js';
 import { tokenAuthenticator } from './auth.js';
-import { directoryCatalogue } from './catalogue.js';
+import { directoryCatalogue } from '../src/scenario/directory-catalogue.js';
 
 const config = loadConfigOrExit('gameday-api');
 const logger = createLogger({ name: 'gameday-api', ...config.log });
@@ -26,9 +27,11 @@ const redis = createRedisConnection({
   purpose: 'requests',
 });
 const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+const metrics = createMetricsRegistry(info);
+registerRunMetrics(metrics, { redis, queue, logger });
 const app = createApp({
   logger,
-  metrics: createMetricsRegistry(info),
+  metrics,
   readiness: { redis: () => checkRedis(redis) },
   api: {
     store: new RunStore(redis),

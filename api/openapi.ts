@@ -13,6 +13,10 @@ import {
   responderEventBody,
   runIdParams,
   runList,
+  createScheduleBody,
+  createGameDayBody,
+  scheduleBody,
+  scheduleIdParams,
   trendsQuery,
 } from './schemas.js';
 import { trendsResultSchema } from '../src/trends/schema.js';
@@ -47,7 +51,7 @@ const timelineEvent = z
   .meta({ id: 'TimelineEvent' });
 
 interface Operation {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** Express path; `:id` becomes `{id}` in the document. */
   path: string;
   summary: string;
@@ -190,6 +194,70 @@ export const OPERATIONS: Operation[] = [
     },
   },
   {
+    method: 'post',
+    path: '/api/v1/gamedays',
+    summary: 'Start a GameDay: its scenarios in order as child runs',
+    auth: 'operator',
+    body: createGameDayBody,
+    responses: {
+      202: ok('started'),
+      400: ok('invalid GameDay', problemSchema),
+      409: ok('the kill switch is engaged', problemSchema),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/gamedays/:id',
+    summary: 'A GameDay run: its child runs and combined result',
+    auth: 'viewer',
+    params: runIdParams,
+    responses: { 200: ok('the GameDay run'), 404: ok('no such GameDay run', problemSchema) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules',
+    summary: 'Cron schedules, with their next fire times',
+    auth: 'viewer',
+    responses: { 200: ok('schedules') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/schedules',
+    summary: 'Schedule a catalogue scenario or GameDay (cron, time zone)',
+    auth: 'operator',
+    body: createScheduleBody,
+    responses: { 201: ok('scheduled'), 400: ok('invalid schedule', problemSchema) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules/:id',
+    summary: 'One schedule',
+    auth: 'viewer',
+    params: scheduleIdParams,
+    responses: { 200: ok('the schedule'), 404: ok('no such schedule', problemSchema) },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/schedules/:id',
+    summary: 'Change a schedule',
+    auth: 'operator',
+    params: scheduleIdParams,
+    body: scheduleBody,
+    responses: {
+      200: ok('changed'),
+      400: ok('invalid schedule', problemSchema),
+      404: ok('no such schedule', problemSchema),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/schedules/:id',
+    summary: 'Remove a schedule',
+    auth: 'operator',
+    params: scheduleIdParams,
+    responses: { 204: { description: 'removed' }, 404: ok('no such schedule', problemSchema) },
+  },
+  {
     method: 'get',
     path: '/api/v1/trends',
     summary: 'MTTD, MTTR, detection rate and attainment per scenario and week or month',
@@ -218,6 +286,20 @@ export const OPERATIONS: Operation[] = [
     summary: 'Release the kill switch',
     auth: 'admin',
     responses: { 200: ok('released') },
+  },
+  {
+    method: 'get',
+    path: '/',
+    summary: 'The dashboard (its files are under /dashboard/; it calls this API with a token)',
+    auth: 'none',
+    responses: { 200: { description: 'the dashboard page', contentType: 'text/html' } },
+  },
+  {
+    method: 'get',
+    path: '/assets/chart.umd.js',
+    summary: "Chart.js, served for the dashboard's charts",
+    auth: 'none',
+    responses: { 200: { description: 'Chart.js (UMD)', contentType: 'text/javascript' } },
   },
   {
     method: 'post',

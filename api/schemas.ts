@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { RESPONDER_EVENT_TYPES } from '../src/run/types.js';
 import { RUN_STATES } from '../src/run/lifecycle.js';
 import { runOverridesSchema } from '../src/run/overrides.js';
+import { schedule } from '../src/scenario/primitives.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -140,4 +141,39 @@ export const trendsQuery = z.strictObject({
   from: epochOrDate.optional().meta({ description: 'Default: 90 days before `to`.' }),
   to: epochOrDate.optional().meta({ description: 'Default: now.' }),
   bucket: z.enum(['week', 'month']).default('week'),
+});
+
+const scheduleFields = {
+  scenario: z.string().regex(NAME, 'expected a catalogue scenario name').optional(),
+  gameday: z.string().regex(NAME, 'expected a catalogue GameDay name').optional(),
+  schedule: schedule(),
+  overrides: runOverridesSchema.optional(),
+  allowMeshWide: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+};
+
+const exactlyOneTarget = (
+  value: { scenario?: string | undefined; gameday?: string | undefined },
+  ctx: z.RefinementCtx,
+) => {
+  if ((value.scenario === undefined) === (value.gameday === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'set exactly one of scenario or gameday',
+      path: ['scenario'],
+    });
+  }
+};
+
+export const scheduleBody = z.strictObject(scheduleFields).superRefine(exactlyOneTarget);
+
+export const createScheduleBody = z
+  .strictObject({
+    id: z.string().regex(NAME, 'expected a DNS label such as weekly-istiod-oom').max(63),
+    ...scheduleFields,
+  })
+  .superRefine(exactlyOneTarget);
+
+export const scheduleIdParams = z.strictObject({
+  id: z.string().regex(NAME, 'expected a schedule id').max(63),
 });

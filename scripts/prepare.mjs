@@ -32,6 +32,9 @@ const TOOL_PACKAGES = {
   'prometheus-alertmanager (amtool)': ['amtool'],
 };
 
+/** Only the tests need these: the dashboard test drives Debian's Chromium (playwright-core). */
+const TEST_PACKAGES = { chromium: ['chromium'] };
+
 const mode = process.argv[2] ?? 'test';
 if (!['test', 'demo'].includes(mode)) fail(`usage: node scripts/prepare.mjs test|demo`);
 
@@ -48,7 +51,11 @@ function ensureNodeModules() {
 async function ensureServices() {
   const choice = process.env.GAMEDAY_TEST_SERVICES ?? 'auto';
   const inDocker = choice === 'docker' || (choice === 'auto' && (await dockerEngineReachable()));
-  const needed = { ...TOOL_PACKAGES, ...(inDocker ? {} : SERVICE_PACKAGES) };
+  const needed = {
+    ...TOOL_PACKAGES,
+    ...(mode === 'test' ? TEST_PACKAGES : {}),
+    ...(inDocker ? {} : SERVICE_PACKAGES),
+  };
   const missing = [
     ...new Set(
       Object.entries(needed)
@@ -62,7 +69,7 @@ async function ensureServices() {
   const canInstall = process.getuid?.() === 0 && onPath('apt-get');
   if (!canInstall) {
     fail(
-      `missing ${missing.join(', ')} (the tests run real Redis, Prometheus, Alertmanager and kubectl). ` +
+      `missing ${missing.join(', ')} (the tests run real Redis, Prometheus, Alertmanager, kubectl and Chromium). ` +
         `Install with: sudo ${install.join(' ')}   (or start a Docker engine)`,
     );
   }

@@ -11,8 +11,11 @@ import { PrometheusClient } from '../signals/prometheus.js';
 import type { JobProcessor } from '../worker-host.js';
 import { RunEngine, type EngineMetrics, type EngineTiming } from './engine.js';
 import { GAMEDAY_JOB, stepGameDay } from './gameday.js';
+import { engineMetrics, RunMetricsStore } from './metrics-store.js';
 import { TrendIndex } from '../trends/index-store.js';
 import { RunStore } from './store.js';
+import { SCHEDULED_JOB, startScheduled, type ScheduleTarget } from './schedules.js';
+import { directoryCatalogue } from '../scenario/directory-catalogue.js';
 import { Sweeper } from './sweeper.js';
 
 /** How long a run waits before trying a busy target again. */
@@ -49,6 +52,7 @@ export function createRunWorker(options: {
     purpose: 'queue',
   });
   const store = new RunStore(redis);
+  const catalogue = directoryCatalogue(config.scenariosDir);
   const trends = new TrendIndex(redis);
   const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
   const clusters = new Map<string, KubeClients>();
@@ -78,7 +82,7 @@ export function createRunWorker(options: {
     logger,
     worker,
     timing: { leaseMs: config.worker.leaseDurationMs, ...options.timing },
-    ...(options.metrics && { metrics: options.metrics }),
+    metrics: options.metrics ?? engineMetrics(new RunMetricsStore(redis), logger),
     onFinished: (record) => trends.record(record),
   });
   const sweeper = new Sweeper({
@@ -91,6 +95,15 @@ export function createRunWorker(options: {
     now: () => clock.now(),
   });
   const processor: JobProcessor = async (job: Job, signal, token) => {
+    if (job.name === SCHEDULED_JOB) {
+      const outcome = await startScheduled(
+        { store, queue, clock, catalogue },
+        job.data as ScheduleTarget & { scheduleId: string },
+      );
+      if (outcome.kind === 'skipped')
+        logger.warn({ jobId: job.id, reason: outcome.reason }, 'scheduled run skipped');
+      return outcome;
+    }
     if (job.name === GAMEDAY_JOB) {
       const { gameDayId } = job.data as { gameDayId: string };
       const step = await stepGameDay({ store, queue, clock }, gameDayId);

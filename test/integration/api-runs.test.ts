@@ -5,13 +5,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app.js';
 import { tokenAuthenticator } from '../../api/auth.js';
-import { directoryCatalogue } from '../../api/catalogue.js';
+import { directoryCatalogue } from '../../src/scenario/directory-catalogue.js';
 import { createLogger } from '../../src/logger.js';
 import { systemClock } from '../../src/measure/types.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
 import { createRedisConnection, type Redis } from '../../src/redis.js';
 import { keys } from '../../src/run/keys.js';
 import { RunStore } from '../../src/run/store.js';
+import { startScheduled } from '../../src/run/schedules.js';
 import { startRedis, type RedisHandle } from '../support/index.js';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { OPERATIONS } from '../../api/openapi.js';
@@ -524,5 +525,166 @@ describe('GET /api/v1/trends', () => {
       .set('Authorization', as('viewer'));
     expectProblem(bad, 400);
     expect(bad.body.errors[0].field).toBe('query.bucket');
+  });
+});
+
+describe('schedules', () => {
+  const path = '/api/v1/schedules';
+  const post = (body: object, role: keyof typeof TOKENS = 'operator') =>
+    request(app).post(path).set('Authorization', as(role)).send(body);
+
+  it('creates, lists, changes and removes a cron schedule, showing next times in its time zone', async () => {
+    const created = await post({
+      id: 'weekly-oom',
+      scenario: 'istiod-oom',
+      schedule: { cron: '0 10 * * 6', timezone: 'Europe/Berlin' },
+      allowMeshWide: true,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.next).toHaveLength(3);
+    // 10:00 in Berlin in November (CET, UTC+1) is 09:00 UTC, on Saturdays.
+    for (const time of created.body.next as string[]) {
+      expect(time).toMatch(/T09:00:00\.000Z$/);
+      expect(new Date(time).getUTCDay()).toBe(6);
+    }
+    const listed = await request(app).get(path).set('Authorization', as('viewer'));
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({
+        id: 'weekly-oom',
+        kind: 'scenario',
+        name: 'istiod-oom',
+        allowMeshWide: true,
+      }),
+    ]);
+    const changed = await request(app)
+      .put(`${path}/weekly-oom`)
+      .set('Authorization', as('operator'))
+      .send({ scenario: 'istiod-oom', schedule: '30 6 * * 1' });
+    expect(changed.status).toBe(200);
+    expect(changed.body.schedule).toEqual({ cron: '30 6 * * 1', timezone: 'UTC' });
+    expect(
+      (await request(app).get(`${path}/weekly-oom`).set('Authorization', as('viewer'))).body
+        .schedule.cron,
+    ).toBe('30 6 * * 1');
+    await request(app)
+      .delete(`${path}/weekly-oom`)
+      .set('Authorization', as('operator'))
+      .expect(204);
+    expectProblem(
+      await request(app).delete(`${path}/weekly-oom`).set('Authorization', as('operator')),
+      404,
+    );
+    expect((await request(app).get(path).set('Authorization', as('viewer'))).body.items).toEqual(
+      [],
+    );
+  });
+
+  it.each([
+    [{ id: 'x', scenario: 'istiod-oom', schedule: '0 10 * *' }, 'body.schedule'],
+    [
+      {
+        id: 'x',
+        scenario: 'istiod-oom',
+        schedule: { cron: '0 10 * * 6', timezone: 'Mars/Olympus' },
+      },
+      'body.schedule.timezone',
+    ],
+    [{ id: 'x', scenario: 'nope', schedule: '0 10 * * 6' }, 'body.scenario'],
+    [{ id: 'x', scenario: 'istiod-oom', gameday: 'g', schedule: '0 10 * * 6' }, 'body.scenario'],
+    [{ id: 'Not_A_Label', scenario: 'istiod-oom', schedule: '0 10 * * 6' }, 'body.id'],
+  ])('refuses %j naming %s', async (body, field) => {
+    const res = await post(body);
+    expectProblem(res, 400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('is refused to a viewer', async () => {
+    expectProblem(
+      await post({ id: 'x', scenario: 'istiod-oom', schedule: '0 10 * * 6' }, 'viewer'),
+      403,
+    );
+  });
+
+  it('when it fires, starts a run of the catalogue scenario as the schedule', async () => {
+    const outcome = await startScheduled(
+      { store, queue, clock: systemClock, catalogue: directoryCatalogue('scenarios') },
+      {
+        scheduleId: 'weekly-deny',
+        kind: 'scenario',
+        name: 'bad-deny-policy',
+        allowMeshWide: false,
+        dryRun: true,
+        createdBy: 'operator:1234',
+      },
+    );
+    expect(outcome.kind).toBe('started');
+    const run = await store.mustGet((outcome as { runId: string }).runId);
+    expect(run).toMatchObject({ createdBy: 'schedule:weekly-deny', options: { dryRun: true } });
+    const skipped = await startScheduled(
+      { store, queue, clock: systemClock, catalogue: directoryCatalogue('scenarios') },
+      {
+        scheduleId: 'gone',
+        kind: 'scenario',
+        name: 'removed-scenario',
+        allowMeshWide: false,
+        dryRun: false,
+        createdBy: 'x',
+      },
+    );
+    expect(skipped).toEqual({
+      kind: 'skipped',
+      reason: 'no scenario named removed-scenario in the catalogue',
+    });
+  });
+});
+
+describe('GameDays', () => {
+  const gameday = {
+    apiVersion: 'gameday/v1',
+    kind: 'GameDay',
+    metadata: { name: 'quarterly' },
+    spec: {
+      scenarios: ['bad-deny-policy', 'istiod-oom'],
+      pauseBetween: '2m',
+      participants: [{ name: 'Ada', role: 'commander' }],
+    },
+  };
+
+  it('starts an inline GameDay as a parent record and names a bad field', async () => {
+    const res = await request(app)
+      .post('/api/v1/gamedays')
+      .set('Authorization', as('operator'))
+      .send({ gameday, allowMeshWide: true });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      kind: 'GameDay',
+      state: 'running',
+      children: [],
+      pauseBetweenMs: 120_000,
+    });
+    expect(res.body.scenarios.map((s: { metadata: { name: string } }) => s.metadata.name)).toEqual([
+      'bad-deny-policy',
+      'istiod-oom',
+    ]);
+    const got = await request(app)
+      .get(`/api/v1/gamedays/${res.body.id}`)
+      .set('Authorization', as('viewer'));
+    expect(got.body.id).toBe(res.body.id);
+
+    const unknown = await request(app)
+      .post('/api/v1/gamedays')
+      .set('Authorization', as('operator'))
+      .send({ gameday: { ...gameday, spec: { ...gameday.spec, scenarios: ['nope'] } } });
+    expectProblem(unknown, 400);
+    const broken = await request(app)
+      .post('/api/v1/gamedays')
+      .set('Authorization', as('operator'))
+      .send({ gameday: { ...gameday, spec: { ...gameday.spec, pauseBetween: 'later' } } });
+    expectProblem(broken, 400);
+    expect(broken.body.errors[0].field).toBe('body.gameday.spec.pauseBetween');
+    expectProblem(
+      await request(app).get('/api/v1/gamedays/nope').set('Authorization', as('viewer')),
+      404,
+    );
   });
 });

@@ -28,7 +28,7 @@ import { startWorkerHost, type WorkerHost } from '../../src/worker-host.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
 import { Queue } from 'bullmq';
 import { tokenAuthenticator } from '../../api/auth.js';
-import { directoryCatalogue } from '../../api/catalogue.js';
+import { directoryCatalogue } from '../../src/scenario/directory-catalogue.js';
 import { startRedis, type RedisHandle } from './index.js';
 import { waitFor } from './wait-for.js';
 

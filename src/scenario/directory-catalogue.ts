@@ -1,6 +1,12 @@
-import { loadScenarioDirectory } from '../src/scenario/loader.js';
-import type { GameDay, Scenario } from '../src/scenario/schema.js';
-import type { Catalogue } from './context.js';
+import { loadScenarioDirectory } from './loader.js';
+import type { GameDay, Scenario } from './schema.js';
+
+export interface Catalogue {
+  scenarios: Map<string, Scenario>;
+  gameDays: Map<string, GameDay>;
+  /** Problems of catalogue files, shown by GET /scenarios so a broken file is noticed. */
+  errors: string[];
+}
 
 const RELOAD_AFTER_MS = 10_000;
 

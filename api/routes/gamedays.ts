@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import {
+  GameDayStore,
+  resolveGameDay,
+  submitGameDay,
+  UnknownScenario,
+} from '../../src/run/gameday.js';
+import { Halted } from '../../src/run/submit.js';
+import { formatPath, validateGameDay } from '../../src/scenario/validate.js';
+import type { GameDay } from '../../src/scenario/schema.js';
+import { requireRole } from '../auth.js';
+import { audit, type ApiContext } from '../context.js';
+import { badRequest, conflict, notFoundError, parseOrThrow } from '../http-error.js';
+import { createGameDayBody, runIdParams } from '../schemas.js';
+
+/** GameDays (SPEC §3): scenarios run in order as child runs of one parent record. */
+export function gameDaysRouter(ctx: ApiContext): Router {
+  const router = Router();
+  const gameDays = new GameDayStore(ctx.store);
+
+  async function resolve(input: string | Record<string, unknown>): Promise<GameDay> {
+    if (typeof input === 'string') {
+      const found = (await ctx.catalogue()).gameDays.get(input);
+      if (!found) {
+        throw badRequest(`body.gameday: no GameDay named '${input}' in the catalogue`, [
+          { field: 'body.gameday', message: `no GameDay named '${input}' in the catalogue` },
+        ]);
+      }
+      return found;
+    }
+    const result = validateGameDay(input);
+    if (result.ok) return result.value;
+    const errors = result.issues.map((issue) => ({
+      field: ['body.gameday', formatPath(issue.path)].filter(Boolean).join('.'),
+      message: issue.message,
+    }));
+    throw badRequest(`${errors[0]!.field}: ${errors[0]!.message}`, errors);
+  }
+
+  router.post('/api/v1/gamedays', requireRole(ctx.authenticate, 'operator'), async (req, res) => {
+    const body = parseOrThrow('body', createGameDayBody, req.body);
+    const gameDay = await resolve(body.gameday);
+    const catalogue = await ctx.catalogue();
+    try {
+      const parent = await submitGameDay(
+        { store: ctx.store, queue: ctx.queue, clock: ctx.clock },
+        {
+          gameDay,
+          scenarios: resolveGameDay(gameDay, catalogue.scenarios),
+          allowMeshWide: body.allowMeshWide,
+          dryRun: body.dryRun,
+          createdBy: req.caller!.name,
+        },
+      );
+      await audit(ctx, req, 'gameday.create', {
+        gameDayId: parent.id,
+        name: gameDay.metadata.name,
+      });
+      res.status(202).location(`/api/v1/gamedays/${parent.id}`).json(parent);
+    } catch (err) {
+      if (err instanceof Halted) throw conflict(err.message, { halted: true });
+      if (err instanceof UnknownScenario) {
+        throw badRequest(`body.gameday.spec.${err.message}`, [
+          { field: 'body.gameday.spec.scenarios', message: err.message },
+        ]);
+      }
+      throw err;
+    }
+  });
+
+  router.get('/api/v1/gamedays/:id', requireRole(ctx.authenticate, 'viewer'), async (req, res) => {
+    const { id } = parseOrThrow('params', runIdParams, req.params);
+    const found = await gameDays.get(id);
+    if (!found) throw notFoundError(`no GameDay run with id ${id}`);
+    res.json(found);
+  });
+
+  return router;
+}
