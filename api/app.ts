@@ -19,6 +19,7 @@ import { schedulesRouter } from './routes/schedules.js';
 import { gameDaysRouter } from './routes/gamedays.js';
 import { openApiDocument } from './openapi.js';
 import { webhookRouter } from './webhook.js';
+import { writeRateLimit } from './rate-limit.js';
 
 export interface AppDependencies {
   logger: Logger;
@@ -26,13 +27,15 @@ export interface AppDependencies {
   /** Named dependency checks behind /readyz; all must pass for the API to take traffic. */
   readiness: Record<string, () => Promise<CheckResult>>;
   /** The run API; without it only the probes and /metrics are served. */
-  api?: ApiContext & { webhookSecret: string | undefined };
+  api?: ApiContext & { webhookSecret: string | undefined; writesPerMinute?: number };
 }
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Request bodies are small documents; a scenario file is a few kB. */
 const JSON_BODY_LIMIT = '256kb';
+/** Writes per minute per token: far above any human, low enough to stop a runaway loop. */
+const DEFAULT_WRITES_PER_MINUTE = 120;
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 /** The dashboard's pages load only what the API itself serves. */
 const DASHBOARD_CSP =
@@ -131,6 +134,10 @@ export function createApp({ logger, metrics, readiness, api }: AppDependencies):
       }
       next();
     });
+    app.use(
+      '/api/v1',
+      writeRateLimit(api.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE, () => api.clock.now()),
+    );
     app.use('/api/v1', express.json({ limit: JSON_BODY_LIMIT }));
     app.use(scenariosRouter(api));
     app.use(runsRouter(api));

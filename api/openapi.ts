@@ -372,6 +372,12 @@ export function openApiDocument(): Record<string, unknown> {
         },
       ]),
     );
+    if (op.method !== 'get' && op.auth !== 'none' && op.auth !== 'webhook') {
+      responses['429'] ??= {
+        description: 'too many writes for this token; see Retry-After',
+        content: { 'application/problem+json': { schema: jsonSchema(problemSchema, 'output') } },
+      };
+    }
     if (op.auth !== 'none' && op.auth !== 'webhook') {
       responses['401'] ??= {
         description: 'no or unknown token',

@@ -59,6 +59,8 @@ beforeAll(async () => {
       catalogue: directoryCatalogue('scenarios'),
       authenticate: tokenAuthenticator(TOKENS),
       webhookSecret: WEBHOOK_SECRET,
+      // This suite writes a lot; the limit itself is tested with its own app below.
+      writesPerMinute: 100_000,
     },
   });
 });
@@ -84,52 +86,59 @@ function expectProblem(res: request.Response, status: number) {
 const createRun = (body: object, role: keyof typeof TOKENS = 'operator') =>
   request(app).post('/api/v1/runs').set('Authorization', as(role)).send(body);
 
-describe('auth', () => {
-  const writes: Array<[string, string, object]> = [
-    ['post', '/api/v1/runs', { scenario: 'bad-deny-policy' }],
-    ['post', '/api/v1/runs/some-run/abort', {}],
-    ['post', '/api/v1/runs/some-run/events', { type: 'note', author: 'Ada' }],
-  ];
-  const adminOnly: Array<[string, string, object]> = [
-    ['post', '/api/v1/halt', { reason: 'stop' }],
-    ['delete', '/api/v1/halt', {}],
-  ];
-  const reads = [
-    '/api/v1/runs',
-    '/api/v1/runs/some-run',
-    '/api/v1/runs/some-run/events',
-    '/api/v1/scenarios',
-    '/api/v1/halt',
-  ];
-  const call = (method: string, path: string) =>
-    (request(app) as unknown as Record<string, (p: string) => request.Test>)[method]!(path);
+describe('auth, for every documented route', () => {
+  const RANK = { viewer: 0, operator: 1, admin: 2 } as const;
+  const protectedOps = OPERATIONS.filter(
+    (op): op is (typeof OPERATIONS)[number] & { auth: keyof typeof RANK } => op.auth in RANK,
+  );
+  const call = (op: (typeof OPERATIONS)[number]) =>
+    (request(app) as unknown as Record<string, (p: string) => request.Test>)[op.method]!(
+      op.path.replace(':id', 'some-id').replace(':name', 'some-name'),
+    );
+  const label = (op: (typeof OPERATIONS)[number]) =>
+    `${op.method.toUpperCase()} ${op.path} (${op.auth})`;
 
-  it.each([...writes, ...adminOnly])(
-    '%s %s without a token or with an unknown one: 401',
-    async (method, path, body) => {
-      expectProblem(await call(method, path).send(body), 401);
-      const res = await call(method, path)
-        .set('Authorization', 'Bearer not-a-token-0123456789')
-        .send(body);
+  it.each(protectedOps.map((op) => [label(op), op] as const))(
+    '%s: 401 without a token and with an unknown one',
+    async (_name, op) => {
+      expectProblem(await call(op).send({}), 401);
+      const res = await call(op).set('Authorization', 'Bearer not-a-token-0123456789').send({});
       expectProblem(res, 401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     },
   );
 
-  it.each(writes)('%s %s is refused to a viewer: 403', async (method, path, body) => {
-    const res = await call(method, path).set('Authorization', as('viewer')).send(body);
-    expectProblem(res, 403);
-    expect(res.body.detail).toMatch(/operator role/);
-  });
+  it.each(protectedOps.filter((op) => op.auth !== 'viewer').map((op) => [label(op), op] as const))(
+    '%s: 403 for the role below',
+    async (_name, op) => {
+      const below = op.auth === 'admin' ? 'operator' : 'viewer';
+      const res = await call(op).set('Authorization', as(below)).send({});
+      expectProblem(res, 403);
+      expect(res.body.detail).toContain(`${op.auth} role`);
+    },
+  );
 
-  it.each(adminOnly)('%s %s is refused to an operator: 403', async (method, path, body) => {
-    expectProblem(await call(method, path).set('Authorization', as('operator')).send(body), 403);
-  });
+  it.each(protectedOps.map((op) => [label(op), op] as const))(
+    '%s: allowed to its role (no 401/403)',
+    async (_name, op) => {
+      const res = await call(op).set('Authorization', as(op.auth)).send({});
+      expect([401, 403]).not.toContain(res.status);
+      if (RANK[op.auth] < RANK.admin) {
+        const above = await call(op).set('Authorization', as('admin')).send({});
+        expect([401, 403]).not.toContain(above.status);
+      }
+    },
+  );
 
-  it.each(reads)('GET %s: 401 without a token, allowed to a viewer', async (path) => {
-    expectProblem(await request(app).get(path), 401);
-    const res = await request(app).get(path).set('Authorization', as('viewer'));
-    expect([200, 404]).toContain(res.status);
+  it('every write is audited with the caller but never the token', async () => {
+    await request(app)
+      .post('/api/v1/halt')
+      .set('Authorization', as('admin'))
+      .send({ reason: 'audit me' });
+    const entry = JSON.parse((await redis.lindex(keys.audit, 0))!);
+    expect(entry).toMatchObject({ action: 'halt.engage', role: 'admin', reason: 'audit me' });
+    expect(entry.actor).toMatch(/^admin:[0-9a-f]{8}$/);
+    expect(JSON.stringify(entry)).not.toContain(TOKENS.admin[0]);
   });
 });
 
@@ -686,5 +695,39 @@ describe('GameDays', () => {
       await request(app).get('/api/v1/gamedays/nope').set('Authorization', as('viewer')),
       404,
     );
+  });
+});
+
+describe('write rate limit', () => {
+  it('answers 429 with Retry-After past the limit, per token, and leaves reads alone', async () => {
+    let now = Date.UTC(2026, 10, 22, 10);
+    const limited = createApp({
+      logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+      metrics: new Registry(),
+      readiness: {},
+      api: {
+        store,
+        queue,
+        clock: { now: () => now },
+        logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
+        catalogue: directoryCatalogue('scenarios'),
+        authenticate: tokenAuthenticator(TOKENS),
+        webhookSecret: WEBHOOK_SECRET,
+        writesPerMinute: 3,
+      },
+    });
+    const note = (role: keyof typeof TOKENS) =>
+      request(limited).post('/api/v1/halt').set('Authorization', as(role)).send({ reason: 'x' });
+    for (let i = 0; i < 3; i++) expect((await note('admin')).status).toBe(202);
+    const refused = await note('admin');
+    expectProblem(refused, 429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(
+      (await request(limited).get('/api/v1/halt').set('Authorization', as('admin'))).status,
+    ).toBe(200);
+    expect((await note('operator')).status).toBe(403); // another token has its own budget
+    now += 61_000;
+    expect((await note('admin')).status).toBe(202);
+    await store.release();
   });
 });

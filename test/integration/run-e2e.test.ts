@@ -1,4 +1,6 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { renderHtml, renderMarkdown } from '../../src/report/index.js';
+import { formatElapsed } from '../../src/measure/format.js';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../src/signals/alertmanager.js';
@@ -121,6 +123,28 @@ describe('catalogue scenarios against the lab', () => {
       await driver.removePolicies(['payments']);
       await note('mitigated', 'deleted the DENY policy');
     });
+    // The reports of this real run say what happened (SPEC §7).
+    const input = {
+      record,
+      events: await harness.store.events(record.id),
+      samples: await harness.store.samples(record.id),
+      signalSamples: await harness.store.signalSamples(record.id),
+    };
+    const markdown = renderMarkdown(input);
+    const html = renderHtml(input);
+    for (const report of [markdown, html]) {
+      expect(report).toContain('bad-deny-policy');
+      expect(report).toContain('IstioHigh4xxErrorRate');
+      expect(report).toMatch(/[Pp]reflight/);
+      expect(report).toMatch(/[Cc]ollateral/);
+      expect(report).toContain('paged by IstioHigh4xxErrorRate');
+      expect(report).toContain(formatElapsed(record.result.timeToDetect! * 1000));
+      expect(report).toContain(formatElapsed(record.result.timeToRecover! * 1000));
+      expect(report.toLowerCase()).toContain(record.result.verdict!.outcome);
+    }
+    expect(html).toMatch(/<svg[^>]*role="img"/);
+    writeFileSync('reports/test-artifacts/run-e2e-bad-deny-policy.html', html);
+    writeFileSync('reports/test-artifacts/run-e2e-bad-deny-policy.md', markdown);
     const notes = (await harness.store.events(record.id)).filter((e) => e.type === 'responder');
     expect(notes.map((e) => [e.event, e.author])).toEqual([
       ['acknowledged', 'Ada'],
