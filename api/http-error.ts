@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { formatPath, type ValidationResult } from '../src/scenario/validate.js';
 import type { Problem } from './problem.js';
 
 /** A field a request got wrong, as RFC 9457 `errors` entries name it (a JSON pointer-ish path). */
@@ -55,4 +56,33 @@ export function parseOrThrow<S extends z.ZodType>(
       : `invalid ${part}`,
     errors,
   );
+}
+
+/**
+ * A document a request names: a catalogue entry by name, or an inline document validated as
+ * files are, each bad field reported under `field` (e.g. `body.scenario.spec.traffic.interval`).
+ */
+export function resolveNamedOrInline<T>(
+  field: string,
+  what: string,
+  input: string | Record<string, unknown>,
+  lookup: (name: string) => T | undefined,
+  validate: (document: unknown) => ValidationResult<T>,
+): T {
+  if (typeof input === 'string') {
+    const found = lookup(input);
+    if (found === undefined) {
+      const message = `no ${what} named '${input}' in the catalogue`;
+      throw badRequest(`${field}: ${message}`, [{ field, message }]);
+    }
+    return found;
+  }
+  const result = validate(input);
+  if (result.ok) return result.value;
+  const errors = result.issues.map((issue) => ({
+    field:
+      issue.path.length > 0 ? `${field}.${formatPath(issue.path)}`.replace(/\.\[/g, '[') : field,
+    message: issue.message,
+  }));
+  throw badRequest(`${errors[0]!.field}: ${errors[0]!.message}`, errors);
 }

@@ -40,6 +40,25 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A table with column headers (`scope="col"`) over `tbody`; `attrs` and `caption` optional. */
+function dataTable(headers, tbody, attrs = {}, caption) {
+  return el(
+    'table',
+    attrs,
+    ...(caption ? [caption] : []),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        headers.map((h) => el('th', { scope: 'col', text: h })),
+      ),
+    ),
+    tbody,
+  );
+}
+
 function announce(message) {
   // Cleared first, so the same message twice is still read out.
   announcer.textContent = '';
@@ -131,22 +150,11 @@ function needToken() {
 function runsPage() {
   if (needToken()) return;
   const tbody = el('tbody');
-  const table = el(
-    'table',
+  const table = dataTable(
+    ['State', 'Scenario', 'Run', 'Target', 'Started', 'Detect', 'Recover', 'Verdict'],
+    tbody,
     { class: 'runs', 'aria-describedby': 'runs-caption' },
     el('caption', { id: 'runs-caption', text: 'Newest first; refreshed every 2 seconds.' }),
-    el(
-      'thead',
-      {},
-      el(
-        'tr',
-        {},
-        ['State', 'Scenario', 'Run', 'Target', 'Started', 'Detect', 'Recover', 'Verdict'].map((h) =>
-          el('th', { scope: 'col', text: h }),
-        ),
-      ),
-    ),
-    tbody,
   );
   main.replaceChildren(
     el('h1', { tabindex: -1, text: 'Runs' }),
@@ -355,20 +363,7 @@ function runPage(id) {
         'section',
         { 'aria-labelledby': 'timeline-heading', class: 'timeline' },
         el('h2', { id: 'timeline-heading', text: 'Timeline' }),
-        el(
-          'table',
-          {},
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              ['Time', 'T+ (s)', 'Event', 'Detail'].map((h) => el('th', { scope: 'col', text: h })),
-            ),
-          ),
-          timeline,
-        ),
+        dataTable(['Time', 'T+ (s)', 'Event', 'Detail'], timeline),
       ),
       noteForm(id, () => load().catch((err) => showError(err.message))),
     ),
@@ -564,25 +559,8 @@ function trendsPage() {
       'section',
       { 'aria-labelledby': 'trend-table-heading' },
       el('h2', { id: 'trend-table-heading', text: 'The same figures as a table' }),
-      el(
-        'table',
-        {},
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            [
-              'Scenario',
-              'Completed runs',
-              'Detection rate',
-              'MTTD p50',
-              'MTTR p50',
-              'Attainment',
-            ].map((h) => el('th', { scope: 'col', text: h })),
-          ),
-        ),
+      dataTable(
+        ['Scenario', 'Completed runs', 'Detection rate', 'MTTD p50', 'MTTR p50', 'Attainment'],
         tbody,
       ),
     ),

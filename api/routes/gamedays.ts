@@ -6,11 +6,17 @@ import {
   UnknownScenario,
 } from '../../src/run/gameday.js';
 import { Halted } from '../../src/run/submit.js';
-import { formatPath, validateGameDay } from '../../src/scenario/validate.js';
+import { validateGameDay } from '../../src/scenario/validate.js';
 import type { GameDay } from '../../src/scenario/schema.js';
 import { requireRole } from '../auth.js';
 import { audit, type ApiContext } from '../context.js';
-import { badRequest, conflict, notFoundError, parseOrThrow } from '../http-error.js';
+import {
+  badRequest,
+  conflict,
+  notFoundError,
+  parseOrThrow,
+  resolveNamedOrInline,
+} from '../http-error.js';
 import { createGameDayBody, runIdParams } from '../schemas.js';
 
 /** GameDays (SPEC §3): scenarios run in order as child runs of one parent record. */
@@ -19,22 +25,14 @@ export function gameDaysRouter(ctx: ApiContext): Router {
   const gameDays = new GameDayStore(ctx.store);
 
   async function resolve(input: string | Record<string, unknown>): Promise<GameDay> {
-    if (typeof input === 'string') {
-      const found = (await ctx.catalogue()).gameDays.get(input);
-      if (!found) {
-        throw badRequest(`body.gameday: no GameDay named '${input}' in the catalogue`, [
-          { field: 'body.gameday', message: `no GameDay named '${input}' in the catalogue` },
-        ]);
-      }
-      return found;
-    }
-    const result = validateGameDay(input);
-    if (result.ok) return result.value;
-    const errors = result.issues.map((issue) => ({
-      field: ['body.gameday', formatPath(issue.path)].filter(Boolean).join('.'),
-      message: issue.message,
-    }));
-    throw badRequest(`${errors[0]!.field}: ${errors[0]!.message}`, errors);
+    const catalogue = await ctx.catalogue();
+    return resolveNamedOrInline(
+      'body.gameday',
+      'GameDay',
+      input,
+      (name) => catalogue.gameDays.get(name),
+      validateGameDay,
+    );
   }
 
   router.post('/api/v1/gamedays', requireRole(ctx.authenticate, 'operator'), async (req, res) => {

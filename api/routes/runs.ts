@@ -3,12 +3,18 @@ import { listRuns, decodeCursor, encodeCursor } from '../../src/run/list.js';
 import { isFinal } from '../../src/run/lifecycle.js';
 import { Halted, InvalidOverrides, submitRun } from '../../src/run/submit.js';
 import type { RunRecord } from '../../src/run/types.js';
-import { validateScenario, formatPath } from '../../src/scenario/validate.js';
+import { validateScenario } from '../../src/scenario/validate.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { renderReport } from '../../src/report/index.js';
 import { requireRole } from '../auth.js';
 import { audit, type ApiContext } from '../context.js';
-import { badRequest, conflict, notFoundError, parseOrThrow } from '../http-error.js';
+import {
+  badRequest,
+  conflict,
+  notFoundError,
+  parseOrThrow,
+  resolveNamedOrInline,
+} from '../http-error.js';
 import {
   abortBody,
   createRunBody,
@@ -43,25 +49,14 @@ export async function resolveScenario(
   ctx: ApiContext,
   input: string | Record<string, unknown>,
 ): Promise<Scenario> {
-  if (typeof input === 'string') {
-    const scenario = (await ctx.catalogue()).scenarios.get(input);
-    if (!scenario) {
-      throw badRequest(`body.scenario: no scenario named '${input}' in the catalogue`, [
-        { field: 'body.scenario', message: `no scenario named '${input}' in the catalogue` },
-      ]);
-    }
-    return scenario;
-  }
-  const result = validateScenario(input);
-  if (result.ok) return result.value;
-  const errors = result.issues.map((issue) => ({
-    field: `body.scenario${issue.path.length > 0 ? `.${formatPath(issue.path)}` : ''}`.replace(
-      /\.\[/g,
-      '[',
-    ),
-    message: issue.message,
-  }));
-  throw badRequest(`${errors[0]!.field}: ${errors[0]!.message}`, errors);
+  const catalogue = await ctx.catalogue();
+  return resolveNamedOrInline(
+    'body.scenario',
+    'scenario',
+    input,
+    (name) => catalogue.scenarios.get(name),
+    validateScenario,
+  );
 }
 
 export async function mustGetRun(ctx: ApiContext, req: Request): Promise<RunRecord> {
