@@ -9,6 +9,8 @@ export interface LabScenarioOptions {
   maxWindow?: string;
   /** The lab's ingress gateway: HTTP probes of the gateway's hosts are sent there. */
   gateway?: { httpsUrl: string; caFile: string };
+  /** Run responders-mode scenarios as auto (hold, then revert): for demos nobody responds to. */
+  respondersAsAuto?: boolean;
 }
 
 /** Floors under the scaled durations, so the lab's alerts (`for:` ÷ 60) can still fire in time. */
@@ -19,6 +21,8 @@ const FLOORS = {
   detectionTimeout: 45_000,
   recoveryTimeout: 60_000,
   objective: 5_000,
+  /** Revert, the PromQL window and sustainFor, after the hold. */
+  recoveryAfterHold: 30_000,
 };
 
 /**
@@ -48,6 +52,10 @@ export function labScenario(scenario: Scenario, options: LabScenarioOptions = {}
     };
   }
   spec.recovery.holdFor = shorten(spec.recovery.holdFor, FLOORS.holdFor);
+  if (options.respondersAsAuto && spec.recovery.mode === 'responders') {
+    spec.recovery.mode = 'auto';
+    spec.recovery.holdFor = formatDuration(FLOORS.holdFor);
+  }
   spec.recovery.timeout = shorten(spec.recovery.timeout, FLOORS.recoveryTimeout);
   spec.recovery.signals = spec.recovery.signals.map((s) => ({ ...s, promql: promql(s.promql) }));
   spec.guards = spec.guards.map((g) => ({
@@ -57,7 +65,15 @@ export function labScenario(scenario: Scenario, options: LabScenarioOptions = {}
   }));
   if (spec.objectives.timeToDetect !== undefined)
     spec.objectives.timeToDetect = shorten(spec.objectives.timeToDetect, FLOORS.objective);
-  if (spec.objectives.timeToRecover !== undefined)
-    spec.objectives.timeToRecover = shorten(spec.objectives.timeToRecover, FLOORS.objective);
+  if (spec.objectives.timeToRecover !== undefined) {
+    // Traffic cannot come back before the revert: the hold floor must not fail the objective.
+    const holdMs = spec.recovery.mode === 'auto' ? (parseDuration(spec.recovery.holdFor) ?? 0) : 0;
+    spec.objectives.timeToRecover = formatDuration(
+      Math.max(
+        parseDuration(shorten(spec.objectives.timeToRecover, FLOORS.objective)) ?? 0,
+        holdMs + FLOORS.recoveryAfterHold,
+      ),
+    );
+  }
   return scenarioSchema.parse({ ...scenario, spec });
 }

@@ -21,9 +21,13 @@ export interface EntryProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `node --import tsx <entry>` with exactly `env` (plus PATH), from the repo root. */
-export function startEntryProcess(entry: string, env: Record<string, string>): EntryProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+/** Starts `node --import tsx <entry> [args]` with exactly `env` (plus PATH), from the repo root. */
+export function startEntryProcess(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): EntryProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
