@@ -1,0 +1,144 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { Scenario } from '../../src/scenario/schema.js';
+import { startEntryProcess } from '../support/entry-process.js';
+import { startRunHarness, TOKENS, type RunHarness } from '../support/run-harness.js';
+
+// The `gameday` CLI as CI runs it: a process against a running API, its exit code the verdict.
+
+let harness: RunHarness;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gameday-cli-'));
+  harness = await startRunHarness();
+  await harness.startWorker('cli-worker');
+}, 180_000);
+
+afterAll(async () => {
+  await harness?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function gameday(args: string[], token = TOKENS.operator[0]!): Promise<CliResult> {
+  const cli = startEntryProcess(
+    'cli/main.ts',
+    {
+      GAMEDAY_API_URL: harness.apiUrl,
+      GAMEDAY_TOKEN: token,
+      HOME: process.env.HOME ?? '/tmp',
+    },
+    args,
+  );
+  const exit = await cli.exited;
+  return { code: exit.code, stdout: cli.stdout.join('\n'), stderr: cli.stderr.join('\n') };
+}
+
+/** The lab-scaled bad-deny-policy with an automatic revert and the given objectives, as a file. */
+async function denyPolicyFile(
+  name: string,
+  objectives: Scenario['spec']['objectives'],
+): Promise<{ file: string; scenario: Scenario }> {
+  const scenario = await harness.scenario('bad-deny-policy.yaml');
+  scenario.spec.recovery = { ...scenario.spec.recovery, mode: 'auto', holdFor: '15s' };
+  scenario.spec.objectives = objectives;
+  const file = join(dir, name);
+  await writeFile(file, stringify(scenario));
+  return { file, scenario };
+}
+
+describe('gameday CLI', () => {
+  let passedRunId: string | undefined;
+
+  it('validates files locally: ok for a valid one, file:line:col and the field for a broken one', async () => {
+    const { file } = await denyPolicyFile('valid.yaml', { timeToDetect: '1m' });
+    const broken = join(dir, 'broken.yaml');
+    await writeFile(
+      broken,
+      (await readFile(file, 'utf8')).replace('type: deny-policy', 'type: deny-polcy'),
+    );
+    const ok = await gameday(['validate', file]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`ok ${file}: Scenario/bad-deny-policy`);
+
+    const bad = await gameday(['validate', file, broken]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      new RegExp(
+        `${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+ spec\\.fault\\.type: `,
+      ),
+    );
+
+    // An invalid file is refused before anything is sent.
+    const run = await gameday(['run', broken, '--wait']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('spec.fault.type');
+  });
+
+  it('exits 3 with the API detail for a bad token', async () => {
+    const result = await gameday(['status', 'no-such-run'], 'not-a-token-0123456789');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/Unauthorized/i);
+  });
+
+  it('engages and releases the kill switch with the admin token', async () => {
+    const refused = await gameday(['halt', '--reason', 'cli test']);
+    expect(refused.code).toBe(3); // operator is not admin
+    expect(refused.stderr).toMatch(/admin/);
+
+    const halt = await gameday(['halt', '--reason', 'cli test'], TOKENS.admin[0]!);
+    expect(halt.code, halt.stderr).toBe(0);
+    expect(halt.stdout).toContain('halted');
+    const { file } = await denyPolicyFile('halted.yaml', { timeToDetect: '1m' });
+    const blocked = await gameday(['run', file]);
+    expect(blocked.code).toBe(3);
+    expect(blocked.stderr).toMatch(/kill switch|halt/i);
+
+    const release = await gameday(['release', '--json'], TOKENS.admin[0]!);
+    expect(release.code, release.stderr).toBe(0);
+    expect(JSON.parse(release.stdout)).toEqual({ halted: false });
+  });
+
+  it('run --wait exits 0 and prints PASS when the objective is met', async () => {
+    const { file, scenario } = await denyPolicyFile('met.yaml', { timeToDetect: '1m' });
+    await harness.settle(scenario);
+    const result = await gameday(['run', file, '--wait']);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toMatch(/Verdict:\s+PASS/);
+    expect(result.stdout).toMatch(/Time to detect:\s+\d+(\.\d)?s \(IstioHigh4xxErrorRate\)/);
+    expect(result.stdout).toMatch(/✓ timeToDetect met/);
+    expect(result.stderr).toMatch(/observing/); // progress while waiting
+    passedRunId = /^Run (\S+):/m.exec(result.stdout)?.[1];
+    expect(passedRunId).toBeDefined();
+  }, 300_000);
+
+  it('status --json prints the run record', async () => {
+    expect(passedRunId).toBeDefined();
+    const result = await gameday(['status', passedRunId!, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const record = JSON.parse(result.stdout) as { id: string; state: string };
+    expect(record).toMatchObject({ id: passedRunId, state: 'completed' });
+
+    const report = await gameday(['report', passedRunId!, '--format', 'junit']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toContain('<testsuite');
+  });
+
+  it('run --wait exits 1 and names the missed objective when it is tightened', async () => {
+    const { file, scenario } = await denyPolicyFile('missed.yaml', { timeToDetect: '1ms' });
+    await harness.settle(scenario);
+    const result = await gameday(['run', file, '--wait']);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
+    expect(result.stdout).toMatch(/Verdict:\s+FAIL/);
+    expect(result.stdout).toMatch(/✗ timeToDetect missed: .*objective 1ms/);
+  }, 300_000);
+});
