@@ -4,7 +4,7 @@ import type { FaultContext, PlannedWrite, Verification } from '../faults/fault.j
 import { guardFault, type GuardedFault } from '../faults/guarded.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { Logger } from '../logger.js';
-import { promqlWindowMs, verdict } from '../measure/index.js';
+import { formatElapsed, promqlWindowMs, verdict } from '../measure/index.js';
 import type { Clock, Detection, Recovery } from '../measure/types.js';
 import { scenarioDurations, type ScenarioDurations } from '../scenario/schema.js';
 import { measurePrometheusOffset } from '../signals/clock-offset.js';
@@ -721,7 +721,7 @@ function summaryLine(record: RunRecord, outcome: FinalState, failure: string | u
   if (failure) return `${outcome}: ${failure}`;
   const r = record.result;
   const seconds = (s: number | null | undefined) =>
-    s === null || s === undefined ? undefined : `${s.toFixed(1)}s`;
+    s === null || s === undefined ? undefined : formatElapsed(s * 1000);
   const detect =
     r.detection?.status === 'detected'
       ? `detected in ${seconds(r.timeToDetect)}`
