@@ -175,7 +175,10 @@ export type CertExpiryParams =
       /** Repoint one Gateway server's credentialName to a Secret holding an expired certificate. */
       mode: 'gateway';
       gateway: GatewayRef;
-      /** Port name or host selecting one server of the Gateway; absent = its TLS servers. */
+      /**
+       * Port name or host selecting one server of the Gateway; absent = the first SIMPLE or
+       * MUTUAL server with a credentialName.
+       */
       server?: string;
       /** How long ago the certificate expired. */
       expiredFor: string;
