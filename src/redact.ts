@@ -43,3 +43,27 @@ function redactValues(record: unknown): Record<string, string> | unknown {
   if (record === null || typeof record !== 'object') return REDACTED;
   return Object.fromEntries(Object.keys(record).map((key) => [key, REDACTED]));
 }
+
+/**
+ * Secret data with private keys replaced and certificates kept, for dry-run plans (they end up in
+ * run records and reports) where a reviewer should see what would be installed. Judged by
+ * content as well as by key name: `ca-key.pem` in cacerts, `tls.key` in a gateway credential.
+ */
+export function withoutKeyMaterial(data: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      /key/i.test(key) || /PRIVATE KEY/.test(Buffer.from(value, 'base64').toString('latin1'))
+        ? REDACTED
+        : value,
+    ]),
+  );
+}
+
+/** A planned object as a dry run may show it: a Secret's key material replaced. */
+export function plannedBody<T>(object: T): T {
+  const secret = object as { kind?: unknown; data?: unknown };
+  if (secret?.kind !== 'Secret' || secret.data === null || typeof secret.data !== 'object')
+    return object;
+  return { ...object, data: withoutKeyMaterial(secret.data as Record<string, string>) };
+}

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { createCertificateAuthority, describeCertificate, issueCertificate } from '../pki.js';
+import { withoutKeyMaterial } from '../redact.js';
 import { certExpiryParams, type CertExpiryParams } from '../scenario/fault-params.js';
 import { durationMs } from '../scenario/index.js';
 import {
@@ -541,8 +542,8 @@ async function installOverExisting(
     ctx.dryRun.push({
       verb: 'replace',
       ...ref,
-      body: { ...next, data: redacted(bundle) },
-      changes: [{ path: '/data', value: redacted(bundle) }],
+      body: { ...next, data: withoutKeyMaterial(bundle) },
+      changes: [{ path: '/data', value: withoutKeyMaterial(bundle) }],
     });
     return;
   }
@@ -567,16 +568,6 @@ async function installOverExisting(
     return changed;
   });
   await record(ctx, { ...entry, state: 'applied' });
-}
-
-/** Key material is not echoed into dry-run plans (they end up in reports). */
-function redacted(data: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.keys(data).map((key) => [
-      key,
-      key.endsWith('key.pem') ? '<redacted>' : (data[key] ?? ''),
-    ]),
-  );
 }
 
 async function revertMeshCa(ctx: FaultContext): Promise<void> {
@@ -624,7 +615,7 @@ async function restoreFromBackup(ctx: FaultContext, entry: JournalEntry): Promis
       ctx.dryRun.push({
         verb: 'create',
         ...ref,
-        body: { ...recreated, data: redacted(recreated.data ?? {}) },
+        body: { ...recreated, data: withoutKeyMaterial(recreated.data ?? {}) },
       });
       return;
     }
@@ -656,7 +647,7 @@ async function restoreFromBackup(ctx: FaultContext, entry: JournalEntry): Promis
       ctx.dryRun.push({
         verb: 'replace',
         ...ref,
-        body: { ...body, data: redacted(body.data ?? {}) },
+        body: { ...body, data: withoutKeyMaterial(body.data ?? {}) },
       });
       return;
     }

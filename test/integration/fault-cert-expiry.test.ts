@@ -270,6 +270,11 @@ describe('cert-expiry fault, mode gateway', () => {
         path: '/spec/servers/0/tls/credentialName',
         value: EXPIRED,
       });
+      // The plan lands in the run record and reports: the certificate is shown, its key is not.
+      const secret = planned[0]?.body as { data: Record<string, string> };
+      expect(secret.data['tls.key']).toBe('[REDACTED]');
+      expect(Buffer.from(secret.data['tls.crt']!, 'base64').toString()).toContain('CERTIFICATE');
+      expect(JSON.stringify(planned)).not.toMatch(/PRIVATE KEY|LS0tLS1CRUdJTiBQUklWQVRF/);
       expect(await ctx.journal.entries()).toEqual([]);
       // A real write made afterwards shows up, proving the watch would have seen one.
       await admin.core.createNamespacedSecret({
