@@ -6,6 +6,7 @@ import { ADMIN_RULES, type LabUser, type PolicyRule } from './apiserver/auth.js'
 import { Registry } from './apiserver/registry.js';
 import { ObjectStore } from './apiserver/store.js';
 import { startApiServer, type AuditEvent } from './apiserver/server.js';
+import { ApiFailures } from './apiserver/failures.js';
 import { realClock } from './controllers/clock.js';
 import type { WorkingSet } from './controllers/kubelet.js';
 import { startControllers, type ControllerManager } from './controllers/manager.js';
@@ -47,6 +48,11 @@ export interface Lab {
   adminToken: string;
   registry: Registry;
   controllers: ControllerManager;
+  /**
+   * Failures the API server answers chosen requests with (error statuses, hung requests,
+   * dropped connections): `add` a rule, `remove`/`clear` them, `list` what they matched.
+   */
+  apiFailures: ApiFailures;
   /** Calls `listener` for every request the API server answers from now on; returns the unsubscribe. */
   onRequest(listener: (event: AuditEvent) => void): () => void;
   /** A kubeconfig (YAML) for `user`, the admin by default. */
@@ -115,9 +121,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     hosts: [...new Set([host, '127.0.0.1', 'localhost', 'kubernetes.default.svc'])],
   });
   const auditListeners = new Set<(event: AuditEvent) => void>();
+  const apiFailures = new ApiFailures();
   const api = await startApiServer({
     registry,
     users,
+    failures: apiFailures,
     audit: (event) => {
       for (const listener of auditListeners) listener(event);
     },
@@ -142,6 +150,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     adminToken,
     registry,
     controllers,
+    apiFailures,
     onRequest: (listener) => {
       auditListeners.add(listener);
       return () => auditListeners.delete(listener);
@@ -155,6 +164,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     stop: async () => {
       mesh?.stop();
       controllers.stop();
+      apiFailures.clear();
       await Promise.all([api.close(), gateway?.stop(), telemetry?.stop()]);
       await rm(files, { recursive: true, force: true });
     },

@@ -9,7 +9,12 @@ import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
  */
 export interface GamedayConfig {
   redisUrl: string;
-  kube: { kubeconfig: string | undefined; context: string | undefined };
+  kube: {
+    kubeconfig: string | undefined;
+    context: string | undefined;
+    /** Longest wait for one Kubernetes API request before it is abandoned (and retried). */
+    requestTimeoutMs: number;
+  };
   prometheus: HttpEndpoint | undefined;
   alertmanager: HttpEndpoint | undefined;
   api: {
@@ -138,6 +143,7 @@ const envSchema = z.object({
     )
     .optional(),
   GAMEDAY_KUBE_CONTEXT: z.string().optional(),
+  GAMEDAY_KUBE_REQUEST_TIMEOUT: durationBetween(500, 600_000).default(15_000),
   ...endpointVariables('PROMETHEUS'),
   ...endpointVariables('ALERTMANAGER'),
   GAMEDAY_API_HOST: z.string().default('127.0.0.1'),
@@ -178,7 +184,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GamedayConfig 
   const problems: string[] = [];
   const config: GamedayConfig = {
     redisUrl: vars.REDIS_URL,
-    kube: { kubeconfig: vars.KUBECONFIG, context: vars.GAMEDAY_KUBE_CONTEXT },
+    kube: {
+      kubeconfig: vars.KUBECONFIG,
+      context: vars.GAMEDAY_KUBE_CONTEXT,
+      requestTimeoutMs: vars.GAMEDAY_KUBE_REQUEST_TIMEOUT,
+    },
     prometheus: endpoint(vars, 'PROMETHEUS', problems),
     alertmanager: endpoint(vars, 'ALERTMANAGER', problems),
     api: {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { authenticate, authorize, type LabUser } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
 import { ApiError, errors } from './errors.js';
+import type { ApiFailures } from './failures.js';
 import type { Registry } from './registry.js';
 import { type DeleteOptions } from './registry.js';
 import { findResource, groupVersion, type ResourceType } from './resources.js';
@@ -24,6 +25,8 @@ export interface ApiServerOptions {
   tls?: { cert: string; key: string };
   /** Told about every authenticated resource request once it is answered, like an audit backend. */
   audit?: (event: AuditEvent) => void;
+  /** Request-failure rules consulted before serving each authorized resource request. */
+  failures?: ApiFailures;
 }
 
 /** One answered resource request, in the terms of Kubernetes audit events. */
@@ -106,21 +109,35 @@ async function handle(
   const target = parseResourcePath(path);
   if (!target) throw errors.pathNotFound();
   const verb = verbFor(method, target, url.searchParams);
+  // Like kube-apiserver's RequestInfo, a request for one namespace (`namespaces/<name>[/status]`)
+  // is in that namespace, so a RoleBinding there can grant it.
+  const namespace =
+    target.namespace ??
+    (target.resource.group === '' && target.resource.plural === 'namespaces'
+      ? target.name
+      : undefined);
   const attributes = {
     verb,
     group: target.resource.group,
     resource: target.resource.plural,
     ...(target.subresource !== undefined && { subresource: target.subresource }),
-    ...(target.namespace !== undefined && { namespace: target.namespace }),
+    ...(namespace !== undefined && { namespace }),
     ...(target.name !== undefined && { name: target.name }),
   };
   const { audit } = options;
   if (audit)
     res.once('close', () => audit({ user: user.name, ...attributes, code: res.statusCode }));
   if (!authorize(user, attributes)) {
-    throw errors.forbidden(user.name, verb, target.resource, target.namespace, target.name);
+    throw errors.forbidden(user.name, verb, target.resource, namespace, target.name);
   }
-  await serveResource(options.registry, verb, target, url.searchParams, req, res);
+  const serve = () => serveResource(options.registry, verb, target, url.searchParams, req, res);
+  const failure = options.failures?.take({ user: user.name, ...attributes });
+  if (failure) {
+    const about = { user: user.name, verb, ...target };
+    await options.failures!.apply(failure, about, req, res, serve);
+    return;
+  }
+  await serve();
 }
 
 /** Discovery documents by path: a document, null for an unknown discovery path, undefined otherwise. */

@@ -10,6 +10,7 @@ import type { FaultContext } from './fault.js';
 import type { JournalEntry, ObjectRef } from './journal.js';
 import { CHANGED_ANNOTATION, owningRun, PATCHED_BY_ANNOTATION } from './ownership.js';
 import { escapeToken, getAt, setAt } from './pointer.js';
+import { plannedBody } from '../redact.js';
 
 /**
  * Every change a fault makes goes through here: journaled as `planned` before it is sent,
@@ -73,7 +74,7 @@ export async function createOwned(
 ): Promise<void> {
   const ref = refOf(object);
   if (ctx.dryRun) {
-    ctx.dryRun.push({ verb: 'create', ...ref, body: object });
+    ctx.dryRun.push({ verb: 'create', ...ref, body: plannedBody(object) });
     return;
   }
   await journal(ctx, { step, action: 'create', target: ref, state: 'planned' });
@@ -193,7 +194,12 @@ export async function patchRecorded(
       );
     }
     if (ctx.dryRun) {
-      ctx.dryRun.push({ verb: 'replace', ...ref, body: next, changes: [...changes, ...marks] });
+      ctx.dryRun.push({
+        verb: 'replace',
+        ...ref,
+        body: plannedBody(next),
+        changes: [...changes, ...marks],
+      });
       return;
     }
     if (!previous)
@@ -233,6 +239,9 @@ export async function restoreRecorded(ctx: FaultContext, entry: JournalEntry): P
         `${ref.kind} ${ref.namespace ?? ''}/${ref.name} is now marked by run ${holder}; refusing to restore over it`,
       );
     }
+    // Never changed (an inject that failed before this write) or already restored: no write,
+    // so a revert does not depend on the very permission or request that just failed.
+    if (holder === undefined && originalsRestored(current, recorded)) break;
     const next = structuredClone(current);
     for (const field of recorded.fields) setAt(next, field.path, field);
     for (const parent of [...recorded.createdParents].reverse()) {
@@ -240,7 +249,7 @@ export async function restoreRecorded(ctx: FaultContext, entry: JournalEntry): P
       if (left.present && isEmptyObject(left.value)) setAt(next, parent, { present: false });
     }
     if (ctx.dryRun) {
-      ctx.dryRun.push({ verb: 'replace', ...ref, body: next });
+      ctx.dryRun.push({ verb: 'replace', ...ref, body: plannedBody(next) });
       return;
     }
     if (await replaceOrConflict(ctx, ref, next)) break;

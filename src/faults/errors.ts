@@ -46,6 +46,13 @@ export class OwnershipConflict extends FaultError {
 export class Transient extends FaultError {
   readonly retryable = true;
   override name = 'Transient';
+  constructor(
+    message: string,
+    /** How long the server asked clients to wait before trying again (`Retry-After`). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Anything else the API server refused (invalid object, bad request): retrying will not help. */
@@ -80,7 +87,10 @@ export function fromKubeError(err: unknown, call: KubeCall): FaultError {
       case err.code === 409 && call.verb !== 'create':
       case err.code === 429:
       case err.code >= 500:
-        return new Transient(`${call.verb} ${target} failed with HTTP ${err.code}: ${detail}`);
+        return new Transient(
+          `${call.verb} ${target} failed with HTTP ${err.code}: ${detail}`,
+          retryAfterMs(err),
+        );
       default:
         return new Rejected(`${call.verb} ${target} was refused (HTTP ${err.code}): ${detail}`);
     }
@@ -88,6 +98,28 @@ export function fromKubeError(err: unknown, call: KubeCall): FaultError {
   const message = err instanceof Error ? err.message : String(err);
   // Network-level failures (reset, refused, timeout) have no HTTP status: they may pass.
   return new Transient(`${call.verb} ${target} failed: ${message}`);
+}
+
+/** The server's `Retry-After` (header, else the Status's details.retryAfterSeconds), in ms. */
+function retryAfterMs(err: ApiException<unknown>): number | undefined {
+  const header = Object.entries(err.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'retry-after',
+  )?.[1];
+  let seconds = header !== undefined && /^\d+$/.test(header.trim()) ? Number(header) : undefined;
+  if (seconds === undefined) {
+    const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : (err.body as unknown);
+    const details = (body as { details?: { retryAfterSeconds?: unknown } } | undefined)?.details;
+    if (typeof details?.retryAfterSeconds === 'number') seconds = details.retryAfterSeconds;
+  }
+  return seconds !== undefined && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function statusMessage(err: ApiException<unknown>): string | undefined {

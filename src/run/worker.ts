@@ -65,6 +65,7 @@ export function createRunWorker(options: {
           ...(config.kube.kubeconfig !== undefined && { kubeconfig: config.kube.kubeconfig }),
           ...(key !== '' && { context: key }),
         }),
+        { requestTimeoutMs: config.kube.requestTimeoutMs },
       );
       clusters.set(key, clients);
     }
