@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import {
   ApisApi,
   AppsV1Api,
@@ -110,8 +111,23 @@ export function loadKubeConfig(options: {
 }): KubeConfig {
   const config = new KubeConfig();
   if (options.yaml !== undefined) config.loadFromString(options.yaml);
-  else if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
+  else if (options.kubeconfig) loadFiles(config, options.kubeconfig);
   else config.loadFromDefault();
   if (options.context) config.setCurrentContext(options.context);
   return config;
+}
+
+/**
+ * A KUBECONFIG-style list of files (`:`-separated), merged as kubectl merges them: every file's
+ * clusters, users and contexts, and the current context of the first file that sets one.
+ */
+function loadFiles(config: KubeConfig, list: string): void {
+  const [first, ...rest] = list.split(delimiter).filter((file) => file !== '');
+  if (first === undefined) return config.loadFromDefault();
+  config.loadFromFile(first);
+  for (const file of rest) {
+    const next = new KubeConfig();
+    next.loadFromFile(file);
+    config.mergeConfig(next, Boolean(config.currentContext));
+  }
 }
