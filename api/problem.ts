@@ -50,7 +50,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
   }
   const httpError = (err ?? {}) as HttpErrorLike;
   const status = Number(httpError.status ?? httpError.statusCode);
-  if (status >= 400 && status < 500 && httpError.expose === true) {
+  // The router marks a path parameter that is not valid percent-encoding (`/runs/%ZZ`) as a 400
+  // URIError, without http-errors' `expose`.
+  const badPath = err instanceof URIError && status === 400;
+  if (status >= 400 && status < 500 && (httpError.expose === true || badPath)) {
     sendProblem(res, {
       title: clientErrorTitle(status),
       status,
@@ -78,6 +81,7 @@ function clientErrorTitle(status: number): string {
 }
 
 function describeClientError(httpError: HttpErrorLike, err: unknown): string {
+  if (err instanceof URIError) return 'The request path is not valid percent-encoding.';
   switch (httpError.type) {
     case 'entity.parse.failed':
       return 'The request body is not valid JSON.';

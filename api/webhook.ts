@@ -61,7 +61,11 @@ export function webhookRouter(deps: {
             title: 'Bad Request',
             status: 400,
             detail: err.message,
-            errors: err.issues,
+            // As every other route names fields: `body.alerts[0].startsAt`, `body` for the whole.
+            errors: err.fields.map(({ field, message }) => ({
+              field: field === '(payload)' ? 'body' : `body.${field}`,
+              message,
+            })),
           });
           return;
         }

@@ -25,6 +25,8 @@ export function show(value: unknown): string {
   else if (value === undefined) text = 'nothing';
   else if (Array.isArray(value)) text = 'a list';
   else if (typeof value === 'object' && value !== null) text = 'a mapping';
+  // JSON.stringify throws on a BigInt.
+  else if (typeof value === 'bigint') text = String(value);
   else text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -47,7 +47,11 @@ export type WebhookAlert = z.output<typeof webhookAlertSchema>;
 /** The payload is not an Alertmanager webhook notification; `issues` name the fields at fault. */
 export class InvalidWebhookPayload extends Error {
   override readonly name = 'InvalidWebhookPayload';
-  constructor(readonly issues: string[]) {
+  constructor(
+    readonly issues: string[],
+    /** The same issues as field (`alerts[0].startsAt`, `(payload)`) and message. */
+    readonly fields: Array<{ field: string; message: string }> = [],
+  ) {
     super(`invalid Alertmanager webhook payload: ${issues.join('; ')}`);
   }
 }
@@ -69,8 +73,12 @@ function issuePath(path: readonly PropertyKey[]): string {
 export function parseWebhook(payload: unknown, observedAt: number): AlertObservation[] {
   const result = webhookPayloadSchema.safeParse(payload);
   if (!result.success) {
+    const fields = result.error.issues
+      .slice(0, 10)
+      .map((issue) => ({ field: issuePath(issue.path), message: issue.message }));
     throw new InvalidWebhookPayload(
-      result.error.issues.slice(0, 10).map((issue) => `${issuePath(issue.path)}: ${issue.message}`),
+      fields.map(({ field, message }) => `${field}: ${message}`),
+      fields,
     );
   }
   return result.data.alerts.map((alert) => {
