@@ -7,6 +7,8 @@ import { webhookPayloadSchema } from '../src/signals/webhook.js';
 import {
   abortBody,
   createRunBody,
+  auditEntrySchema,
+  auditQuery,
   haltBody,
   listRunsQuery,
   reportQuery,
@@ -286,6 +288,17 @@ export const OPERATIONS: Operation[] = [
     summary: 'Release the kill switch',
     auth: 'admin',
     responses: { 200: ok('released') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/audit',
+    summary: 'The audit log of API writes, newest first (the last 10,000)',
+    auth: 'admin',
+    query: auditQuery,
+    responses: {
+      200: ok('entries', z.object({ entries: z.array(auditEntrySchema), total: z.number() })),
+      400: ok('invalid query', problemSchema),
+    },
   },
   {
     method: 'get',

@@ -94,6 +94,27 @@ export const haltBody = z.strictObject({
   reason: z.string().min(1).max(500),
 });
 
+export const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(0)
+    .meta({ description: 'Entries to skip, newest first.' }),
+});
+
+export const auditEntrySchema = z
+  .looseObject({
+    at: z.string(),
+    actor: z.string(),
+    role: z.string().optional(),
+    action: z.string(),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'AuditEntry', description: 'One API write: who, what, when, and its details.' });
+
 export const runIdParams = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a run id'),
 });

@@ -140,6 +140,33 @@ describe('auth, for every documented route', () => {
     expect(entry.actor).toMatch(/^admin:[0-9a-f]{8}$/);
     expect(JSON.stringify(entry)).not.toContain(TOKENS.admin[0]);
   });
+
+  it('admins read the audit log newest first, a page at a time', async () => {
+    for (const reason of ['first', 'second']) {
+      await request(app).post('/api/v1/halt').set('Authorization', as('admin')).send({ reason });
+    }
+    await request(app).delete('/api/v1/halt').set('Authorization', as('admin')).expect(200);
+    const page = await request(app)
+      .get('/api/v1/audit?limit=2')
+      .set('Authorization', as('admin'))
+      .expect(200);
+    expect(page.body.entries.map((e: { action: string }) => e.action)).toEqual([
+      'halt.release',
+      'halt.engage',
+    ]);
+    expect(page.body.entries[1]).toMatchObject({ reason: 'second', role: 'admin' });
+    expect(page.body.total).toBeGreaterThanOrEqual(3);
+    const next = await request(app)
+      .get('/api/v1/audit?limit=1&offset=2')
+      .set('Authorization', as('admin'))
+      .expect(200);
+    expect(next.body.entries[0]).toMatchObject({ action: 'halt.engage', reason: 'first' });
+    const bad = await request(app)
+      .get('/api/v1/audit?limit=0')
+      .set('Authorization', as('admin'))
+      .expect(400);
+    expect(bad.body.errors[0].field).toBe('query.limit');
+  });
 });
 
 describe('POST /api/v1/runs', () => {
