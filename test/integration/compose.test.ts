@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import ts from 'typescript';
@@ -717,14 +718,15 @@ describe('the image: compiled code, runtime files and dependencies', () => {
       description: () => `the worker to start (${worker.lines.join(' | ')})`,
       timeoutMs: 20_000,
     });
+    // kubectl is a test prerequisite (scripts/prepare.mjs); without HOME it would write its
+    // discovery cache into the working tree.
     const kubectl = await findOnPath(['kubectl']);
-    if (kubectl !== undefined) {
-      const pods = await run(kubectl, ['get', 'pods', '-n', 'istio-system', '-o', 'name'], {
-        env: { PATH: process.env.PATH, KUBECONFIG: info.kubeconfig },
-      });
-      expect(pods.code, pods.output).toBe(0);
-      expect(pods.output).toMatch(/pod\/istiod-/);
-    }
+    expect(kubectl, 'kubectl on PATH').toBeDefined();
+    const pods = await run(kubectl!, ['get', 'pods', '-n', 'istio-system', '-o', 'name'], {
+      env: { PATH: process.env.PATH, KUBECONFIG: info.kubeconfig, HOME: tmpdir() },
+    });
+    expect(pods.code, pods.output).toBe(0);
+    expect(pods.output).toMatch(/pod\/istiod-/);
     worker.child.kill('SIGTERM');
     lab.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
