@@ -1,4 +1,4 @@
-import { startRedis, type RedisHandle } from './services/redis.js';
+import { startRedis, type RedisHandle, type RedisOptions } from './services/redis.js';
 import { waitFor } from './services/wait-for.js';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -45,6 +45,8 @@ export interface LabStackOptions {
   lab?: LabOptions;
   /** Run lease; short in tests so take-over is quick. Default 3 s. */
   leaseMs?: number;
+  /** How Redis is started, e.g. with AOF persistence to survive a restart. */
+  redis?: RedisOptions;
   /** Port of the API (and dashboard); 0 picks a free one. */
   apiPort?: number;
   tokens?: StackTokens;
@@ -98,7 +100,7 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
     admin: [randomSecret()],
   };
   const webhookSecret = options.webhookSecret ?? randomSecret();
-  const redis = await startRedis();
+  const redis = await startRedis(options.redis);
   const connection: Redis = createRedisConnection({
     url: redis.url,
     connectionName: 'lab-stack',

@@ -7,6 +7,8 @@ import type { RuntimeSpec } from './runtime.js';
 export interface RedisOptions {
   /** Persist with AOF (appendonly yes), so data survives stop()/start() and kill()/start(). */
   appendOnly?: boolean;
+  /** With appendOnly: when the AOF is fsynced; Redis's default (and production's) is everysec. */
+  appendFsync?: 'always' | 'everysec' | 'no';
   startTimeoutMs?: number;
 }
 
@@ -31,6 +33,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisHandl
     args: ({ listenHost, port, dataDir }) => [
       ...['--port', String(port), '--bind', listenHost, '--dir', dataDir],
       ...['--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no'],
+      ...(options.appendFsync ? ['--appendfsync', options.appendFsync] : []),
       ...['--protected-mode', 'no', '--daemonize', 'no'],
     ],
     configFiles: () => [],
