@@ -465,14 +465,19 @@ class RunExecution {
     let nextSample = this.#now;
     for (;;) {
       if (await this.#checkStop()) return;
-      await this.#observer.pollAlerts();
       let now = this.#now;
-      if (now >= nextSample) {
-        nextSample = now + interval;
-        await this.#observer.sampleTraffic();
-        await this.#observer.sampleSignals();
-        if (options.guards && (await this.#evaluateGuards(guardSince))) return;
-      }
+      const sampling = now >= nextSample;
+      if (sampling) nextSample = now + interval;
+      // The sources are read side by side, so one that hangs costs a round one client timeout,
+      // not one per read, and an abort or halt is still seen within that.
+      const [, , , guardTripped] = await Promise.all([
+        this.#observer.pollAlerts(),
+        sampling && this.#observer.sampleTraffic(),
+        sampling && this.#observer.sampleSignals(),
+        sampling && options.guards && this.#evaluateGuards(guardSince),
+      ]);
+      if (guardTripped) return;
+      if (await this.#checkStop()) return;
       now = this.#now;
       if (await done(now)) return;
       await this.#sleep(Math.min(this.timing.pollIntervalMs, Math.max(0, nextSample - now)));

@@ -10,6 +10,7 @@ import type { RunRecord } from '../../src/run/types.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { startConfiguredWorker } from '../support/configured-worker.js';
 import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
+import { waitFor } from '../support/index.js';
 import {
   objectsMarkedBy,
   startRunHarness,
@@ -148,6 +149,25 @@ describe('observability outages mid-run', () => {
     // Prometheus answered: traffic was measured throughout.
     expect(ended.result.recovery?.status, ended.result.recovery?.reason).toBe('no impact');
   }, 180_000);
+
+  it('an abort while Prometheus hangs is acted on within one client timeout', async () => {
+    const run = await submit(await scenario('outage-prometheus-hung-abort'));
+    await harness.waitForState(run.id, ['observing']);
+    prometheus.delayMs = SLOW_MS;
+    // Abort once an observation round is stuck on the hung Prometheus.
+    const held = prometheus.stats.received - prometheus.stats.answered;
+    await waitFor(() => prometheus.stats.received - prometheus.stats.answered > held, {
+      description: 'a request held by the slow Prometheus',
+    });
+    const asked = Date.now();
+    await harness.store.requestAbort(run.id, { by: 'outages-test', reason: 'hung', at: asked });
+    const ended = await harness.waitForEnd(run.id, 60_000);
+    expect(ended.state, ended.summary).toBe('aborted');
+    // The round's reads run side by side: the stuck round ends with one client timeout.
+    expect(ended.result.revertedAt! - asked).toBeLessThanOrEqual(DEFAULT_TIMEOUT_MS + 2_000);
+    expect(ended.result.revertVerification?.state).toBe('reverted');
+    expect(objectsMarkedBy(harness.lab, ended.id)).toEqual([]);
+  }, 120_000);
 
   // Last: it stops this file's Prometheus.
   it('Prometheus stopped mid-run: completes with detection and recovery unknown, and reverts', async () => {
