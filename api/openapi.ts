@@ -217,6 +217,19 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/gamedays/:id/report',
+    summary: `The combined GameDay report, one section per child run (${REPORT_FORMATS.join(', ')})`,
+    auth: 'viewer',
+    params: runIdParams,
+    query: reportQuery,
+    responses: {
+      200: { description: 'the report in the asked format (in progress while the GameDay runs)' },
+      400: ok('unknown format', problemSchema),
+      404: ok('no such GameDay run', problemSchema),
+    },
+  },
+  {
+    method: 'get',
     path: '/api/v1/schedules',
     summary: 'Cron schedules, with their next fire times',
     auth: 'viewer',

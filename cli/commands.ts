@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { formatElapsed } from '../src/measure/format.js';
+import type { GameDayRecord } from '../src/run/gameday.js';
 import type { RunRecord } from '../src/run/types.js';
 import type { ScheduleInfo } from '../src/run/schedules.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
 import type { BucketStats, TrendsResult } from '../src/trends/schema.js';
 import { expectPositionals, flag, str, type Command } from './command.js';
 import { EXIT, UsageError } from './errors.js';
+import { childRuns, gameDayPath, gameDaySummaryLines, isGameDayId } from './gameday.js';
 import { table } from './output.js';
 import { runSummaryLines } from './summary.js';
 
@@ -52,12 +54,27 @@ export const validateCommand: Command = {
   },
 };
 
+const ID_HELP = `ids: a GameDay id is gd-<time>-<hex> (e.g. gd-20261122-100000-0a1b2c3d); its child runs
+add -1, -2 … and are runs. Any other id is a run.`;
+
 export const statusCommand: Command = {
   name: 'status',
-  usage: '<run>',
-  summary: 'Show a run: state, times, verdict and objectives.',
+  usage: '<run|gameday>',
+  summary: 'Show a run (state, times, verdict, objectives) or a GameDay (one line per scenario).',
+  help: ID_HELP,
   async run(ctx) {
-    const [id] = expectPositionals(ctx, ['<run>']);
+    const [id] = expectPositionals(ctx, ['<run|gameday>']);
+    if (isGameDayId(id!)) {
+      const api = ctx.api();
+      const gameDay = await api.json<GameDayRecord>('GET', gameDayPath(id!));
+      if (ctx.json) ctx.out.json(gameDay);
+      else {
+        for (const line of gameDaySummaryLines(gameDay, await childRuns(api, gameDay))) {
+          ctx.out.line(line);
+        }
+      }
+      return EXIT.ok;
+    }
     const record = await ctx.api().json<RunRecord>('GET', runPath(id!));
     if (ctx.json) ctx.out.json(record);
     else for (const line of runSummaryLines(record)) ctx.out.line(line);
@@ -72,6 +89,11 @@ export const abortCommand: Command = {
   options: { reason: { type: 'string' } },
   async run(ctx) {
     const [id] = expectPositionals(ctx, ['<run>']);
+    if (isGameDayId(id!)) {
+      throw new UsageError(
+        `${id} is a GameDay: abort its current run (${id}-<n>, see gameday status ${id}), or engage the kill switch`,
+      );
+    }
     const reason = str(ctx.values, 'reason');
     const answer = await ctx
       .api()
@@ -86,18 +108,21 @@ const REPORT_FORMATS = ['md', 'html', 'junit', 'json'];
 
 export const reportCommand: Command = {
   name: 'report',
-  usage: '<run> [--format md|html|junit|json] [--output file]',
-  summary: 'Fetch a run report (default md) to stdout or a file.',
+  usage: '<run|gameday> [--format md|html|junit|json] [--output file]',
+  summary: 'Fetch a run report or a combined GameDay report (default md) to stdout or a file.',
+  help: ID_HELP,
   options: { format: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' } },
   async run(ctx) {
-    const [id] = expectPositionals(ctx, ['<run>']);
+    const [id] = expectPositionals(ctx, ['<run|gameday>']);
     const format = str(ctx.values, 'format') ?? (ctx.json ? 'json' : 'md');
     if (!REPORT_FORMATS.includes(format)) {
       throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
     }
     const response = await ctx
       .api()
-      .request('GET', `${runPath(id!)}/report`, { query: { format } });
+      .request('GET', `${isGameDayId(id!) ? gameDayPath(id!) : runPath(id!)}/report`, {
+        query: { format },
+      });
     const output = str(ctx.values, 'output');
     if (output !== undefined) {
       await writeFile(output, response.text);

@@ -188,7 +188,7 @@ function runsPage() {
               { 'data-run': run.id },
               el('td', {}, badge(run.state)),
               el('td', {}, el('a', { href: `#/runs/${run.id}`, text: run.scenario })),
-              el('td', { class: 'mono', text: run.id }),
+              runCell(run),
               el('td', { text: `${run.target.namespace}${run.dryRun ? ' (dry run)' : ''}` }),
               el('td', { text: time(run.createdAt) }),
               el('td', { class: 'num', text: seconds(run.timeToDetect) }),
@@ -199,6 +199,24 @@ function runsPage() {
     );
   };
   stopPolling = poll(refresh);
+}
+
+/** The run id; a GameDay's child run also offers the GameDay's combined report. */
+function runCell(run) {
+  if (!run.parentId) return el('td', { class: 'mono', text: run.id });
+  return el(
+    'td',
+    {},
+    el('span', { class: 'mono', text: run.id }),
+    ' ',
+    el('button', {
+      type: 'button',
+      class: 'secondary',
+      text: 'GameDay report',
+      'aria-label': `GameDay ${run.parentId} report (HTML)`,
+      onclick: () => downloadReport(run.parentId, 'html', 'gamedays'),
+    }),
+  );
 }
 
 function startForm(onStarted) {
@@ -468,9 +486,9 @@ function noteForm(id, onAdded) {
   );
 }
 
-async function downloadReport(id, format) {
+async function downloadReport(id, format, collection = 'runs') {
   try {
-    const blob = await (await api(`/api/v1/runs/${id}/report?format=${format}`)).blob();
+    const blob = await (await api(`/api/v1/${collection}/${id}/report?format=${format}`)).blob();
     const url = URL.createObjectURL(blob);
     const extension = { md: 'md', json: 'json', junit: 'xml', html: 'html' }[format];
     el('a', { href: url, download: `gameday-${id}.${extension}` }).click();

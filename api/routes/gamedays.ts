@@ -17,7 +17,9 @@ import {
   parseOrThrow,
   resolveNamedOrInline,
 } from '../http-error.js';
-import { createGameDayBody, runIdParams } from '../schemas.js';
+import { renderGameDayReport } from '../../src/report/index.js';
+import type { ReportInput } from '../../src/report/types.js';
+import { createGameDayBody, reportQuery, runIdParams } from '../schemas.js';
 
 /** GameDays (SPEC §3): scenarios run in order as child runs of one parent record. */
 export function gameDaysRouter(ctx: ApiContext): Router {
@@ -72,6 +74,39 @@ export function gameDaysRouter(ctx: ApiContext): Router {
     if (!found) throw notFoundError(`no GameDay run with id ${id}`);
     res.json(found);
   });
+
+  // The combined report: one section per child run, as the run report renders it. A GameDay
+  // still running renders too, marked in progress.
+  router.get(
+    '/api/v1/gamedays/:id/report',
+    requireRole(ctx.authenticate, 'viewer'),
+    async (req, res) => {
+      const { id } = parseOrThrow('params', runIdParams, req.params);
+      const { format } = parseOrThrow('query', reportQuery, req.query);
+      const record = await gameDays.get(id);
+      if (!record) throw notFoundError(`no GameDay run with id ${id}`);
+      const children: ReportInput[] = [];
+      for (const childId of record.children) {
+        const child = await ctx.store.get(childId);
+        if (!child) continue;
+        const [events, samples, signalSamples] = await Promise.all([
+          ctx.store.events(childId),
+          ctx.store.samples(childId),
+          ctx.store.signalSamples(childId),
+        ]);
+        children.push({ record: child, events, samples, signalSamples });
+      }
+      const report = renderGameDayReport({ record, children }, format);
+      if (format !== 'json') {
+        const extension = format === 'junit' ? 'xml' : format;
+        res.setHeader(
+          'Content-Disposition',
+          `inline; filename="gameday-${record.id}.${extension}"`,
+        );
+      }
+      res.type(report.contentType).send(report.body);
+    },
+  );
 
   return router;
 }

@@ -187,7 +187,7 @@ function layoutLabels(
  * The chart's SVG element. Its accessible name is `<title>` + `aria-label`; a screen reader gets
  * the same data from the table that follows it in the report (see `chartDataTable`).
  */
-export function renderChart(report: RunReport): string {
+export function renderChart(report: RunReport, idPrefix = ''): string {
   const origin = chartOrigin(report);
   const samples = report.series.successRatio;
   const markers = chartMarkers(report);
@@ -220,9 +220,9 @@ export function renderChart(report: RunReport): string {
   ];
 
   out.push(
-    `<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeHtml(title)}" aria-describedby="chart-desc" preserveAspectRatio="xMidYMid meet">`,
+    `<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeHtml(title)}" aria-describedby="${idPrefix}chart-desc" preserveAspectRatio="xMidYMid meet">`,
     `<title>${escapeHtml(title)}</title>`,
-    `<desc id="chart-desc">${escapeHtml(descParts.join('; '))}</desc>`,
+    `<desc id="${idPrefix}chart-desc">${escapeHtml(descParts.join('; '))}</desc>`,
     `<rect class="plot" x="${MARGIN.left}" y="${MARGIN.top}" width="${PLOT_W}" height="${PLOT_H}"/>`,
   );
 

@@ -21,6 +21,7 @@ import {
   runbookUrl,
   summaryRows,
   targetText,
+  type Headline,
   type Tone,
   unjudgedObjectives,
 } from './common.js';
@@ -145,11 +146,31 @@ function alertTable(report: RunReport, alerts: AlertTimeline[], caption: string)
   );
 }
 
-function section(id: string, title: string, body: string): string {
-  return `<section aria-labelledby="${id}">\n<h2 id="${id}">${e(title)}</h2>\n${body}\n</section>`;
+/** Where a run's sections go: the heading level of its sections and a prefix for their ids. */
+export interface HtmlPlacement {
+  /** Heading level of the sections (2 in a run report); sub-headings are one below. */
+  level: number;
+  /** Prefix of every id, so several runs can share one page. */
+  idPrefix: string;
 }
 
-function chartSection(report: RunReport): string {
+const RUN_PAGE: HtmlPlacement = { level: 2, idPrefix: '' };
+
+function sectionAt(where: HtmlPlacement) {
+  return (id: string, title: string, body: string): string => {
+    const full = `${where.idPrefix}${id}`;
+    return `<section aria-labelledby="${full}">\n<h${where.level} id="${full}">${e(title)}</h${where.level}>\n${body}\n</section>`;
+  };
+}
+
+/** A sub-heading (one level below the sections) with a prefixed id. */
+function subHeading(where: HtmlPlacement, id: string, text: string): string {
+  const level = where.level + 1;
+  return `<h${level} id="${where.idPrefix}${id}">${text}</h${level}>`;
+}
+
+function chartSection(report: RunReport, where: HtmlPlacement): string {
+  const section = sectionAt(where);
   const origin = chartOrigin(report);
   const legend = [
     '<li><span class="swatch swatch-curve"></span>success ratio</li>',
@@ -167,20 +188,20 @@ function chartSection(report: RunReport): string {
     'Timeline chart',
     [
       '<figure>',
-      renderChart(report),
+      renderChart(report, where.idPrefix),
       `<figcaption>Traffic success ratio (${samples.length} samples) against the threshold, with the moments that matter. x: ${report.times.t0 === null ? 'seconds from the start of the run (the fault was never injected)' : 'seconds from injection (t0)'}.</figcaption>`,
       '</figure>',
       `<ul class="legend" aria-label="Legend">${legend.join('')}</ul>`,
       '<details>',
       '<summary>Chart data as tables</summary>',
-      '<h3 id="chart-markers-heading">Markers</h3>',
+      subHeading(where, 'chart-markers-heading', 'Markers'),
       table(
         'Chart markers',
         ['Time (s)', 'Marker', 'Detail'],
         markers.map((m) => [e(seconds(m.at)), e(MARKER_STYLE[m.kind].legend), e(m.title)]),
         { numeric: [0] },
       ),
-      '<h3 id="chart-samples-heading">Samples</h3>',
+      subHeading(where, 'chart-samples-heading', 'Samples'),
       samples.length === 0
         ? '<p>No traffic samples.</p>'
         : table(
@@ -204,13 +225,17 @@ function runbookHtml(runbook: string): string {
     : `<p>${e(runbook)}</p>`;
 }
 
-export function renderHtmlReport(report: RunReport): string {
-  const head = headline(report);
-  const name = report.scenario.name;
-  const parts: string[] = [];
-  const push = (...lines: string[]) => parts.push(...lines);
+/** The verdict banner. */
+export function banner(head: Headline): string {
+  return `<div class="banner tone-${head.tone}" role="status"><span class="symbol" aria-hidden="true">${SYMBOL[head.tone]}</span><strong>${e(head.label)}</strong><span>${e(head.detail)}</span></div>`;
+}
 
-  push(
+/**
+ * The start of a self-contained page, up to and including `<main>`: inline style only, and a
+ * Content-Security-Policy that lets it load nothing at all.
+ */
+export function htmlPageStart(title: string, extraStyle = ''): string[] {
+  return [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
@@ -219,11 +244,24 @@ export function renderHtmlReport(report: RunReport): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`,
     '<meta name="referrer" content="no-referrer">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${e(`GameDay ${name}: ${head.label}`)}</title>`,
-    `<style>${STYLE}.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }</style>`,
+    `<title>${e(title)}</title>`,
+    `<style>${STYLE}.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }${extraStyle}</style>`,
     '</head>',
     '<body>',
     '<main>',
+  ];
+}
+
+export const HTML_PAGE_END = ['</main>', '</body>', '</html>'] as const;
+
+export function renderHtmlReport(report: RunReport): string {
+  const head = headline(report);
+  const name = report.scenario.name;
+  const parts: string[] = [];
+  const push = (...lines: string[]) => parts.push(...lines);
+
+  push(
+    ...htmlPageStart(`GameDay ${name}: ${head.label}`),
     '<header>',
     `<h1>GameDay report: ${e(name)}</h1>`,
     `<p class="meta">Run <code>${e(report.run.id)}</code> · target <code>${e(targetText(report))}</code> · fault <code>${e(report.fault.type)}</code> · ${e(formatInstant(report.run.createdAt))} by ${e(report.run.createdBy)}</p>`,
@@ -237,10 +275,24 @@ export function renderHtmlReport(report: RunReport): string {
       `<p class="meta">Labels: ${labels.map(([k, v]) => `<code>${e(`${k}=${v}`)}</code>`).join(' ')}</p>`,
     );
   }
+  push('</header>', renderHtmlRunBody(report, RUN_PAGE));
   push(
-    '</header>',
-    `<div class="banner tone-${head.tone}" role="status"><span class="symbol" aria-hidden="true">${SYMBOL[head.tone]}</span><strong>${e(head.label)}</strong><span>${e(head.detail)}</span></div>`,
+    `<footer>Report version ${report.reportVersion} · gameday ${e(report.toolVersion)} · run updated ${e(formatInstant(report.run.updatedAt))}</footer>`,
+    ...HTML_PAGE_END,
   );
+  return `${parts.join('\n')}\n`;
+}
+
+/**
+ * A run's report below its header: verdict banner, headline numbers and every section, at the
+ * heading level and with the id prefix given (the GameDay report holds several runs).
+ */
+export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): string {
+  const head = headline(report);
+  const section = sectionAt(where);
+  const parts: string[] = [];
+  const push = (...lines: string[]) => parts.push(...lines);
+  push(banner(head));
 
   const stats: Array<[string, string]> = [
     ['Time to detect', detectText(report)],
@@ -280,7 +332,7 @@ export function renderHtmlReport(report: RunReport): string {
     ),
   );
 
-  push(chartSection(report));
+  push(chartSection(report, where));
 
   const objectives = report.verdict?.objectives ?? [];
   const unjudged = unjudgedObjectives(report);
@@ -346,7 +398,7 @@ export function renderHtmlReport(report: RunReport): string {
       },
     );
     if (detection.preexisting.length > 0) {
-      detectionBody += `\n<h3 id="preexisting-heading">Already firing before injection (not counted)</h3>\n${alertTable(report, detection.preexisting, 'Pre-existing alerts')}`;
+      detectionBody += `\n${subHeading(where, 'preexisting-heading', 'Already firing before injection (not counted)')}\n${alertTable(report, detection.preexisting, 'Pre-existing alerts')}`;
     }
   }
   push(section('detection-heading', 'Detection', detectionBody));
@@ -497,17 +549,11 @@ export function renderHtmlReport(report: RunReport): string {
           rowHeader: true,
         },
       ) +
-        `\n<h3 id="params-heading">Fault parameters</h3>\n<pre><code>${e(JSON.stringify(report.fault.params, null, 2) ?? 'null')}</code></pre>`,
+        `\n${subHeading(where, 'params-heading', 'Fault parameters')}\n<pre><code>${e(JSON.stringify(report.fault.params, null, 2) ?? 'null')}</code></pre>`,
     ),
   );
 
-  push(
-    `<footer>Report version ${report.reportVersion} · gameday ${e(report.toolVersion)} · run updated ${e(formatInstant(report.run.updatedAt))}</footer>`,
-    '</main>',
-    '</body>',
-    '</html>',
-  );
-  return `${parts.join('\n')}\n`;
+  return parts.join('\n');
 }
 
 export function renderHtml(input: ReportInput): string {

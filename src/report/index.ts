@@ -1,4 +1,5 @@
 /** Run reports (SPEC §7): versioned JSON, Markdown, self-contained HTML and JUnit XML. */
+import { renderGameDayBody, type GameDayReportInput } from './gameday.js';
 import { renderHtml } from './html.js';
 import { buildReport } from './json.js';
 import { renderJunit } from './junit.js';
@@ -7,6 +8,17 @@ import { REPORT_FORMATS, type ReportFormat, type ReportInput } from './types.js'
 
 export { escapeHtml, escapeXml, stripXmlIllegal } from './escape.js';
 export { renderChart, chartMarkers, type Marker, type MarkerKind } from './chart.js';
+export {
+  buildGameDayReport,
+  GAMEDAY_REPORT_VERSION,
+  gameDayHeadline,
+  renderGameDayHtml,
+  renderGameDayJunit,
+  renderGameDayMarkdown,
+  type GameDayReport,
+  type GameDayReportInput,
+  type GameDayReportRow,
+} from './gameday.js';
 export { renderHtml, renderHtmlReport } from './html.js';
 export { buildReport, objectiveTitle } from './json.js';
 export { renderJunit, renderJunitReport } from './junit.js';
@@ -40,4 +52,12 @@ export function renderReport(
     case 'junit':
       return { contentType, body: renderJunit(input) };
   }
+}
+
+/** A GameDay's combined report in one format, with the content type to serve it as. */
+export function renderGameDayReport(
+  input: GameDayReportInput,
+  format: ReportFormat,
+): { contentType: string; body: string } {
+  return { contentType: REPORT_CONTENT_TYPES[format], body: renderGameDayBody(input, format) };
 }

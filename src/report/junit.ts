@@ -109,7 +109,7 @@ function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '');
 }
 
-function attrs(values: Record<string, string | number>): string {
+export function attrs(values: Record<string, string | number>): string {
   return Object.entries(values)
     .map(([name, value]) => ` ${name}="${escapeXml(String(value))}"`)
     .join('');
@@ -129,17 +129,31 @@ function renderCase(classname: string, c: TestCase): string {
   }
 }
 
-export function renderJunitReport(report: RunReport): string {
+/** The counters of a `<testsuite>` or `<testsuites>` element. */
+export interface JunitCounters {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  /** Seconds. */
+  time: number;
+}
+
+/** A run as one `<testsuite>` element (indented for a `<testsuites>` root), with its counters. */
+export function renderJunitSuite(
+  report: RunReport,
+  extraProperties: Array<[string, string]> = [],
+): { xml: string; counters: JunitCounters } {
   const name = report.scenario.name;
   const classname = `gameday.${name}`;
   const cases = testCases(report);
   const count = (kind: CaseResult['kind']) => cases.filter((c) => c.result.kind === kind).length;
-  const counters = {
+  const counters: JunitCounters = {
     tests: cases.length,
     failures: count('failure'),
     errors: count('error'),
     skipped: count('skipped'),
-    time: seconds((report.run.updatedAt - report.run.createdAt) / 1000),
+    time: (report.run.updatedAt - report.run.createdAt) / 1000,
   };
   const properties: Array<[string, string]> = [
     ['run.id', report.run.id],
@@ -156,11 +170,10 @@ export function renderJunitReport(report: RunReport): string {
     ['timeToRecover', formatSeconds(report.times.timeToRecover, 'none')],
     ['createdAt', new Date(report.run.createdAt).toISOString()],
     ['toolVersion', report.toolVersion],
+    ...extraProperties,
   ];
   const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: 'gameday', ...counters })}>`,
-    `  <testsuite${attrs({ name: `gameday: ${name}`, ...counters, timestamp: timestamp(report.run.createdAt) })}>`,
+    `  <testsuite${attrs({ name: `gameday: ${name}`, ...counterAttrs(counters), timestamp: timestamp(report.run.createdAt) })}>`,
     '    <properties>',
     ...properties.map(([n, v]) => `      <property${attrs({ name: n, value: v })}/>`),
     '    </properties>',
@@ -169,9 +182,40 @@ export function renderJunitReport(report: RunReport): string {
       ? []
       : [`    <system-out>${escapeXmlText(report.run.summary)}</system-out>`]),
     '  </testsuite>',
+  ];
+  return { xml: lines.join('\n'), counters };
+}
+
+/** Counters as attributes (time with three decimals, never negative). */
+export function counterAttrs(counters: JunitCounters): Record<string, string | number> {
+  return { ...counters, time: seconds(counters.time) };
+}
+
+/** A `<testsuites>` document around suites rendered by {@link renderJunitSuite}. */
+export function junitDocument(
+  name: string,
+  suites: Array<{ xml: string; counters: JunitCounters }>,
+  time?: number,
+): string {
+  const sum = (key: keyof JunitCounters) => suites.reduce((n, s) => n + s.counters[key], 0);
+  const totals: JunitCounters = {
+    tests: sum('tests'),
+    failures: sum('failures'),
+    errors: sum('errors'),
+    skipped: sum('skipped'),
+    time: time ?? sum('time'),
+  };
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name, ...counterAttrs(totals) })}>`,
+    ...suites.map((s) => s.xml),
     '</testsuites>',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+export function renderJunitReport(report: RunReport): string {
+  return junitDocument('gameday', [renderJunitSuite(report)]);
 }
 
 export function renderJunit(input: ReportInput): string {

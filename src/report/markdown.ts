@@ -42,7 +42,8 @@ export function mdCell(text: string): string {
     .join('<br>');
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A Markdown table; every cell escaped with {@link mdCell}. */
+export function mdTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
   return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
 }
@@ -92,7 +93,7 @@ function detectionSection(report: RunReport): string[] {
   lines.push(`- Expected alerts: ${mdText(report.measurement.expectedAlerts.join(', '))}`);
   if (detection.preexisting.length > 0) {
     lines.push('', 'Already firing before injection (not counted):', '');
-    lines.push(table(ALERT_HEADER, alertRows(report, detection.preexisting)));
+    lines.push(mdTable(ALERT_HEADER, alertRows(report, detection.preexisting)));
   }
   return lines;
 }
@@ -122,7 +123,7 @@ function recoverySection(report: RunReport): string[] {
     ]);
   }
   if (rows.length === 0) return ['Not measured.'];
-  return [table(['Signal', 'Status', 'Broken', 'Recovered', 'Time to recover', 'Reason'], rows)];
+  return [mdTable(['Signal', 'Status', 'Broken', 'Recovered', 'Time to recover', 'Reason'], rows)];
 }
 
 function runbookSection(runbook: string): string {
@@ -132,16 +133,31 @@ function runbookSection(runbook: string): string {
   return mdText(runbook);
 }
 
-export function renderMarkdownReport(report: RunReport): string {
+/** How a run's report sits in a document: its title and the level of that title. */
+export interface MarkdownPlacement {
+  /** Level of the title heading (1 in a run report); sections are one below. */
+  level: number;
+  /** The title, as Markdown (escape user text with {@link mdText}). */
+  title?: string;
+}
+
+export function renderMarkdownReport(
+  report: RunReport,
+  where: MarkdownPlacement = { level: 1 },
+): string {
   const head = headline(report);
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
+  const h2 = '#'.repeat(where.level + 1);
 
-  push(`# GameDay ${mdText(report.scenario.name)}: ${head.label}`, '');
+  push(
+    `${'#'.repeat(where.level)} ${where.title ?? `GameDay ${mdText(report.scenario.name)}: ${head.label}`}`,
+    '',
+  );
   if (head.detail) push(`> ${mdText(head.detail)}`, '');
   if (report.scenario.description) push(mdText(report.scenario.description), '');
   push(
-    table(
+    mdTable(
       ['Run', 'Target', 'Fault', 'Created', 'By', 'gameday'],
       [
         [
@@ -161,7 +177,7 @@ export function renderMarkdownReport(report: RunReport): string {
     push(`Labels: ${labels.map(([k, v]) => mdText(`${k}=${v}`)).join(', ')}`, '');
   }
 
-  push('## Summary', '', table(['Measure', 'Value'], summaryRows(report)), '');
+  push(`${h2} Summary`, '', mdTable(['Measure', 'Value'], summaryRows(report)), '');
   if (report.run.stop !== null) {
     const stop = report.run.stop;
     push(
@@ -171,7 +187,7 @@ export function renderMarkdownReport(report: RunReport): string {
   }
   if (report.run.error !== null) push(`Error: ${mdText(report.run.error)}`, '');
 
-  push('## Objectives', '');
+  push(`${h2} Objectives`, '');
   const objectives = report.verdict?.objectives ?? [];
   const unjudged = unjudgedObjectives(report);
   if (unjudged.length > 0) {
@@ -182,7 +198,7 @@ export function renderMarkdownReport(report: RunReport): string {
   } else if (objectives.length === 0) push('No objectives were judged.', '');
   else {
     push(
-      table(
+      mdTable(
         ['Objective', 'Actual', 'Outcome', 'Reason'],
         objectives.map((o) => [
           o.title,
@@ -195,7 +211,7 @@ export function renderMarkdownReport(report: RunReport): string {
     );
   }
 
-  push('## Preflight findings', '');
+  push(`${h2} Preflight findings`, '');
   if (report.preflightFindings.length === 0) push('None.', '');
   else {
     for (const finding of report.preflightFindings) {
@@ -204,19 +220,19 @@ export function renderMarkdownReport(report: RunReport): string {
     push('');
   }
 
-  push('## Detection', '', ...detectionSection(report), '');
+  push(`${h2} Detection`, '', ...detectionSection(report), '');
 
-  push('## Collateral alerts', '');
+  push(`${h2} Collateral alerts`, '');
   if (report.collateralAlerts.length === 0) push('None.', '');
-  else push(table(ALERT_HEADER, alertRows(report, report.collateralAlerts)), '');
+  else push(mdTable(ALERT_HEADER, alertRows(report, report.collateralAlerts)), '');
 
-  push('## Recovery', '', ...recoverySection(report), '');
+  push(`${h2} Recovery`, '', ...recoverySection(report), '');
 
-  push('## Timeline', '');
+  push(`${h2} Timeline`, '');
   if (report.timeline.length === 0) push('No events.', '');
   else {
     push(
-      table(
+      mdTable(
         ['Offset', 'Time (UTC)', 'Event'],
         report.timeline.map((e) => [
           formatOffset(e.offsetMs),
@@ -231,14 +247,14 @@ export function renderMarkdownReport(report: RunReport): string {
   if (report.samplesSummary !== null) {
     const s = report.samplesSummary;
     push(
-      '## Traffic samples',
+      `${h2} Traffic samples`,
       '',
       `${s.count} samples after injection, ${s.belowThreshold} below the threshold, ${s.noData} without data${s.min === undefined ? '' : `; min ${formatPercent(s.min)}, mean ${formatPercent(s.mean)}, max ${formatPercent(s.max)}`}.`,
       '',
     );
   }
 
-  push('## Revert verification', '');
+  push(`${h2} Revert verification`, '');
   const verification = report.revertVerification;
   if (verification === null) push('Not verified (nothing was reverted).', '');
   else {
@@ -248,9 +264,9 @@ export function renderMarkdownReport(report: RunReport): string {
   }
 
   if (report.plannedWrites !== null) {
-    push('## Planned writes (dry run)', '');
+    push(`${h2} Planned writes (dry run)`, '');
     push(
-      table(
+      mdTable(
         ['Verb', 'Kind', 'Namespace', 'Name'],
         report.plannedWrites.map((w) => [w.verb, w.kind, w.namespace ?? '', w.name]),
       ),
@@ -258,7 +274,7 @@ export function renderMarkdownReport(report: RunReport): string {
     );
   }
 
-  push('## Runbook', '');
+  push(`${h2} Runbook`, '');
   push(report.scenario.runbook === null ? 'None.' : runbookSection(report.scenario.runbook), '');
 
   return `${out.join('\n').replace(/\n+$/, '')}\n`;

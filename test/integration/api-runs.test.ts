@@ -18,6 +18,8 @@ import { validate, compileErrors } from '@readme/openapi-parser';
 import { OPERATIONS } from '../../api/openapi.js';
 import { TrendIndex } from '../../src/trends/index-store.js';
 import type { RunRecord } from '../../src/run/types.js';
+import { GameDayStore } from '../../src/run/gameday.js';
+import { submitRun } from '../../src/run/submit.js';
 
 // SPEC §8 over the exported app (supertest, not listening), with a real Redis and BullMQ queue
 // and no worker: runs stay queued, which is all these routes need.
@@ -722,6 +724,74 @@ describe('GameDays', () => {
       await request(app).get('/api/v1/gamedays/nope').set('Authorization', as('viewer')),
       404,
     );
+  });
+
+  it('renders the combined report in every format, in progress and with its child runs', async () => {
+    const created = await request(app)
+      .post('/api/v1/gamedays')
+      .set('Authorization', as('operator'))
+      .send({ gameday, allowMeshWide: true });
+    const id = created.body.id as string;
+    const get = (format: string, gameDayId = id) =>
+      request(app)
+        .get(`/api/v1/gamedays/${gameDayId}/report?format=${format}`)
+        .set('Authorization', as('viewer'));
+
+    // No child yet: still renders, marked in progress.
+    const early = await get('json');
+    expect(early.status).toBe(200);
+    expect(early.body).toMatchObject({
+      reportVersion: 1,
+      kind: 'GameDayReport',
+      gameDay: { id, inProgress: true, participants: [{ name: 'Ada', role: 'commander' }] },
+      verdict: { outcome: null },
+    });
+    expect(early.body.summary.map((r: { state: string }) => r.state)).toEqual([
+      'not started',
+      'not started',
+    ]);
+
+    // A first child run (as the worker would start it), with a responder note.
+    const child = await submitRun(
+      { store, queue, clock: systemClock },
+      {
+        scenario: (await directoryCatalogue('scenarios')()).scenarios.get('bad-deny-policy')!,
+        createdBy: 'test',
+        parentId: id,
+        id: `${id}-1`,
+      },
+    );
+    const gameDays = new GameDayStore(store);
+    await gameDays.save({ ...(await gameDays.get(id))!, children: [child.id] });
+    await request(app)
+      .post(`/api/v1/runs/${child.id}/events`)
+      .set('Authorization', as('operator'))
+      .send({ type: 'diagnosed', author: 'Ada', text: 'typo in the <DENY> rule' })
+      .expect(201);
+
+    const md = await get('md');
+    expect(md.headers['content-type']).toMatch(/^text\/markdown/);
+    expect(md.headers['content-disposition']).toBe(`inline; filename="gameday-${id}.md"`);
+    expect(md.text).toMatch(/^# GameDay quarterly: IN PROGRESS$/m);
+    const firstSection = md.text.slice(md.text.indexOf('## Scenario 1: bad-deny-policy'));
+    expect(firstSection).toContain('Ada diagnosed: typo in the \\<DENY\\> rule');
+    expect(md.text).toContain(`| 1 | bad-deny-policy | ${child.id} | queued |`);
+    expect(md.text).toContain('## Scenario 2: istiod-oom — NOT STARTED');
+
+    const html = await get('html');
+    expect(html.headers['content-type']).toMatch(/^text\/html/);
+    expect(html.headers['content-disposition']).toBe(`inline; filename="gameday-${id}.html"`);
+    expect(html.text).toContain('typo in the &lt;DENY&gt; rule');
+    const junit = await get('junit');
+    expect(junit.headers['content-type']).toMatch(/^application\/xml/);
+    expect(junit.text.match(/<testsuite /g)).toHaveLength(2);
+    expect((await get('json')).headers['content-disposition']).toBeUndefined();
+
+    const bad = await get('pdf');
+    expectProblem(bad, 400);
+    expect(bad.body.errors[0].field).toBe('query.format');
+    expectProblem(await get('md', 'gd-no-such-gameday'), 404);
+    expectProblem(await get('md', '..%2Fetc'), 400);
   });
 });
 

@@ -141,4 +141,54 @@ describe('gameday CLI', () => {
     expect(result.stdout).toMatch(/Verdict:\s+FAIL/);
     expect(result.stdout).toMatch(/✗ timeToDetect missed: .*objective 1ms/);
   }, 300_000);
+
+  it('run --wait of a GameDay file: progress, the per-scenario table, exit 0; then its report', async () => {
+    const { scenario } = await denyPolicyFile('gameday-child.yaml', { timeToDetect: '1m' });
+    const file = join(dir, 'gameday.yaml');
+    await writeFile(
+      file,
+      stringify({
+        apiVersion: 'gameday/v1',
+        kind: 'GameDay',
+        metadata: { name: 'cli-gameday' },
+        spec: {
+          scenarios: [scenario],
+          pauseBetween: '1s',
+          participants: [{ name: 'Ada', role: 'commander' }],
+        },
+      }),
+    );
+    await harness.settle(scenario);
+    const result = await gameday(['run', file, '--wait']);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const id = /^GameDay (gd-\S+): cli-gameday: completed, verdict PASS$/m.exec(result.stdout)?.[1];
+    expect(id, result.stdout).toBeDefined();
+    expect(result.stdout).toMatch(
+      /#\s+SCENARIO\s+RUN\s+STATE\s+TIME TO DETECT\s+TIME TO RECOVER\s+VERDICT/,
+    );
+    expect(result.stdout).toMatch(
+      new RegExp(`^\\s+1\\s+bad-deny-policy\\s+${id}-1\\s+completed\\s+\\d.*PASS$`, 'm'),
+    );
+    expect(result.stderr).toMatch(/scenario 1\/1 bad-deny-policy · observing/); // progress
+
+    const report = await gameday(['report', id!, '--format', 'md']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/^# GameDay cli-gameday: PASS$/m);
+    expect(report.stdout).toContain('## Scenario 1: bad-deny-policy — PASS');
+    expect(report.stdout).toContain('| Ada | commander |');
+    const status = await gameday(['status', id!, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      id,
+      state: 'completed',
+      children: [`${id}-1`],
+    });
+  }, 300_000);
+
+  it('run tells a catalogue GameDay from a scenario by asking the catalogue', async () => {
+    // --refuse-if-busy is for single runs: refused before anything starts, which shows the
+    // name was recognised as a GameDay.
+    const result = await gameday(['run', 'mesh-failures', '--refuse-if-busy']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('applies to single scenarios, not to a GameDay');
+  });
 });
