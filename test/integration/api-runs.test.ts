@@ -1,70 +1,46 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import request from 'supertest';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
-import { createApp } from '../../api/app.js';
-import { tokenAuthenticator } from '../../api/auth.js';
 import { directoryCatalogue } from '../../src/scenario/directory-catalogue.js';
 import { createLogger } from '../../src/logger.js';
 import { systemClock } from '../../src/measure/types.js';
-import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
-import { createRedisConnection, type Redis } from '../../src/redis.js';
+import type { Redis } from '../../src/redis.js';
 import { keys } from '../../src/run/keys.js';
-import { RunStore } from '../../src/run/store.js';
+import type { RunStore } from '../../src/run/store.js';
 import { startScheduled } from '../../src/run/schedules.js';
-import { startRedis, type RedisHandle } from '../support/index.js';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { OPERATIONS } from '../../api/openapi.js';
 import { TrendIndex } from '../../src/trends/index-store.js';
 import type { RunRecord } from '../../src/run/types.js';
 import { GameDayStore } from '../../src/run/gameday.js';
 import { submitRun } from '../../src/run/submit.js';
+import {
+  API_TOKENS,
+  API_WEBHOOK_SECRET,
+  bearer,
+  createTestApp,
+  startApiTestApp,
+  WEBHOOK_PAYLOAD,
+  type ApiTestApp,
+} from '../support/api-app.js';
 
-// SPEC §8 over the exported app (supertest, not listening), with a real Redis and BullMQ queue
-// and no worker: runs stay queued, which is all these routes need.
+// SPEC §8 over the API (supertest), with a real Redis and BullMQ queue and no worker: runs stay
+// queued, which is all these routes need.
 
-const TOKENS = {
-  viewer: ['viewer-token-0123456789abcdef'],
-  operator: ['operator-token-0123456789abcdef'],
-  admin: ['admin-token-0123456789abcdef'],
-};
-const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
-const as = (role: keyof typeof TOKENS) => `Bearer ${TOKENS[role][0]}`;
+const TOKENS = API_TOKENS;
+const WEBHOOK_SECRET = API_WEBHOOK_SECRET;
+const as = bearer;
 
-let redisServer: RedisHandle;
+let api: ApiTestApp;
 let redis: Redis;
 let store: RunStore;
 let queue: Queue;
 let app: Express;
 
 beforeAll(async () => {
-  redisServer = await startRedis();
-  const logger = createLogger({ name: 'api-test', level: 'silent', format: 'json' });
-  redis = createRedisConnection({
-    url: redisServer.url,
-    connectionName: 'api-test',
-    logger,
-    purpose: 'queue',
-  });
-  store = new RunStore(redis);
-  queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
-  app = createApp({
-    logger,
-    metrics: new Registry(),
-    readiness: {},
-    api: {
-      store,
-      queue,
-      clock: systemClock,
-      logger,
-      catalogue: directoryCatalogue('scenarios'),
-      authenticate: tokenAuthenticator(TOKENS),
-      webhookSecret: WEBHOOK_SECRET,
-      // This suite writes a lot; the limit itself is tested with its own app below.
-      writesPerMinute: 100_000,
-    },
-  });
+  api = await startApiTestApp({ logLevel: 'error' });
+  ({ redis, store, queue, app } = api);
 });
 
 beforeEach(async () => {
@@ -72,9 +48,7 @@ beforeEach(async () => {
 });
 
 afterAll(async () => {
-  await queue?.close();
-  redis?.disconnect();
-  await redisServer?.dispose();
+  await api?.close();
 });
 
 function expectProblem(res: request.Response, status: number) {
@@ -447,22 +421,7 @@ describe('scenarios', () => {
 });
 
 describe('Alertmanager webhook', () => {
-  const payload = {
-    version: '4',
-    status: 'firing',
-    receiver: 'gameday',
-    groupKey: '{}:{}',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: 'IstiodUnavailable' },
-        annotations: {},
-        startsAt: '2026-11-22T10:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        fingerprint: '0123456789abcdef',
-      },
-    ],
-  };
+  const payload = WEBHOOK_PAYLOAD;
 
   it('takes notifications with its own secret only', async () => {
     const path = '/api/v1/alertmanager/webhook';
@@ -798,20 +757,12 @@ describe('GameDays', () => {
 describe('write rate limit', () => {
   it('answers 429 with Retry-After past the limit, per token, and leaves reads alone', async () => {
     let now = Date.UTC(2026, 10, 22, 10);
-    const limited = createApp({
+    const limited = createTestApp({
+      store,
+      queue,
       logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-      metrics: new Registry(),
-      readiness: {},
-      api: {
-        store,
-        queue,
-        clock: { now: () => now },
-        logger: createLogger({ name: 'api-test', level: 'silent', format: 'json' }),
-        catalogue: directoryCatalogue('scenarios'),
-        authenticate: tokenAuthenticator(TOKENS),
-        webhookSecret: WEBHOOK_SECRET,
-        writesPerMinute: 3,
-      },
+      clock: { now: () => now },
+      writesPerMinute: 3,
     });
     const note = (role: keyof typeof TOKENS) =>
       request(limited).post('/api/v1/halt').set('Authorization', as(role)).send({ reason: 'x' });

@@ -8,6 +8,7 @@ import {
   API_WEBHOOK_SECRET,
   bearer,
   startApiTestApp,
+  WEBHOOK_PAYLOAD,
   type ApiTestApp,
 } from '../support/api-app.js';
 import {
@@ -148,24 +149,7 @@ const ROUTES: Record<string, Route> = {
     method: 'post',
     path: () => '/api/v1/alertmanager/webhook',
     auth: `Bearer ${API_WEBHOOK_SECRET}`,
-    valid: () => [
-      {
-        version: '4',
-        status: 'firing',
-        receiver: 'gameday',
-        groupKey: '{}:{}',
-        alerts: [
-          {
-            status: 'firing',
-            labels: { alertname: 'IstiodUnavailable' },
-            annotations: {},
-            startsAt: '2026-11-22T10:00:00Z',
-            endsAt: '0001-01-01T00:00:00Z',
-            fingerprint: '0123456789abcdef',
-          },
-        ],
-      },
-    ],
+    valid: () => [WEBHOOK_PAYLOAD],
   },
 };
 const ROUTE_NAMES = Object.keys(ROUTES);

@@ -11,7 +11,7 @@ import { createApp } from '../../api/app.js';
 import { tokenAuthenticator } from '../../api/auth.js';
 import type { Role } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { systemClock } from '../../src/measure/types.js';
+import { systemClock, type Clock } from '../../src/measure/types.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
 import { createRedisConnection, type Redis } from '../../src/redis.js';
 import { RunStore } from '../../src/run/store.js';
@@ -62,6 +62,52 @@ export interface ApiTestApp {
 }
 
 /**
+ * The API over `store` and `queue` with {@link API_TOKENS} and {@link API_WEBHOOK_SECRET}, the
+ * repository's catalogue, and no effective write rate limit unless `writesPerMinute` is given.
+ */
+export function createTestApp(options: {
+  store: RunStore;
+  queue: Queue;
+  logger: Logger;
+  clock?: Clock;
+  writesPerMinute?: number;
+}): Express {
+  return createApp({
+    logger: options.logger,
+    metrics: new Registry(),
+    readiness: {},
+    api: {
+      store: options.store,
+      queue: options.queue,
+      clock: options.clock ?? systemClock,
+      logger: options.logger,
+      catalogue: directoryCatalogue('scenarios'),
+      authenticate: tokenAuthenticator(API_TOKENS),
+      webhookSecret: API_WEBHOOK_SECRET,
+      writesPerMinute: options.writesPerMinute ?? 1_000_000,
+    },
+  });
+}
+
+/** An Alertmanager webhook notification (version 4) with one firing alert. */
+export const WEBHOOK_PAYLOAD = {
+  version: '4',
+  status: 'firing',
+  receiver: 'gameday',
+  groupKey: '{}:{}',
+  alerts: [
+    {
+      status: 'firing',
+      labels: { alertname: 'IstiodUnavailable' },
+      annotations: {},
+      startsAt: '2026-11-22T10:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      fingerprint: '0123456789abcdef',
+    },
+  ],
+};
+
+/**
  * Starts Redis (unless `redisUrl` is given) and the API with {@link API_TOKENS} and
  * {@link API_WEBHOOK_SECRET}, the repository's catalogue, and no effective write rate limit.
  */
@@ -79,21 +125,7 @@ export async function startApiTestApp(
   });
   const store = new RunStore(redis);
   const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
-  const app = createApp({
-    logger,
-    metrics: new Registry(),
-    readiness: {},
-    api: {
-      store,
-      queue,
-      clock: systemClock,
-      logger,
-      catalogue: directoryCatalogue('scenarios'),
-      authenticate: tokenAuthenticator(API_TOKENS),
-      webhookSecret: API_WEBHOOK_SECRET,
-      writesPerMinute: 1_000_000,
-    },
-  });
+  const app = createTestApp({ store, queue, logger });
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
