@@ -10,11 +10,9 @@ import type { RunRecord } from '../src/run/types.js';
 import type { ApiClient } from './client.js';
 import type { CommandContext } from './command.js';
 import { ApiError, EXIT } from './errors.js';
+import { follow } from './follow.js';
 import { table } from './output.js';
 import { timeToDetectText, timeToRecoverText } from './summary.js';
-
-const POLL_INTERVAL_MS = 1_000;
-const MAX_POLL_FAILURES = 10;
 
 /** `gd-20261122-100000-0a1b2c3d`: a GameDay (its children end in `-<n>`, and are runs). */
 export const isGameDayId = (id: string) => /^gd-\d{8}-\d{6}-[0-9a-f]{8}$/.test(id);
@@ -96,58 +94,25 @@ export function gameDaySummaryLines(
 }
 
 /** Polls the GameDay every second until it ends, showing the current scenario and its state. */
-export async function waitForGameDay(
+export function waitForGameDay(
   api: ApiClient,
   created: GameDayRecord,
   ctx: Pick<CommandContext, 'out'>,
 ): Promise<GameDayRecord> {
-  const started = Date.now();
-  let record = created;
-  let shown = '';
-  let failures = 0;
-  const onInterrupt = () => {
-    ctx.out.endProgress();
-    ctx.out.error(
-      `stopped waiting; GameDay ${created.id} goes on (gameday status ${created.id}, gameday report ${created.id})`,
-    );
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  try {
-    for (;;) {
-      let current: RunRecord | undefined;
+  return follow(ctx, {
+    initial: created,
+    fetch: () => api.json<GameDayRecord>('GET', gameDayPath(created.id)),
+    progress: async (record, elapsedMs, tolerant) => {
       const lastId = record.children.at(-1);
-      if (record.state === 'running' && lastId !== undefined) {
-        current = await poll(() => api.json<RunRecord>('GET', runPath(lastId)));
-      }
-      const line = progressLine(record, current, Date.now() - started);
-      const key = line.replace(/ · \d\S*$/, '');
-      if (process.stderr.isTTY || key !== shown) ctx.out.progress(line);
-      shown = key;
-      if (record.state !== 'running') break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-      record =
-        (await poll(() => api.json<GameDayRecord>('GET', gameDayPath(created.id)))) ?? record;
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-    ctx.out.endProgress();
-  }
-  return record;
-
-  /** A poll that tolerates the API being briefly unreachable; undefined when it was. */
-  async function poll<T>(call: () => Promise<T>): Promise<T | undefined> {
-    try {
-      const value = await call();
-      failures = 0;
-      return value;
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== undefined) throw err;
-      failures += 1;
-      if (failures >= MAX_POLL_FAILURES) throw err;
-      return undefined;
-    }
-  }
+      const current =
+        record.state === 'running' && lastId !== undefined
+          ? await tolerant(() => api.json<RunRecord>('GET', runPath(lastId)))
+          : undefined;
+      return progressLine(record, current, elapsedMs);
+    },
+    done: (record) => record.state !== 'running',
+    interrupted: `stopped waiting; GameDay ${created.id} goes on (gameday status ${created.id}, gameday report ${created.id})`,
+  });
 }
 
 function progressLine(

@@ -7,12 +7,9 @@ import { loadScenarioFile } from '../src/scenario/loader.js';
 import type { ApiClient } from './client.js';
 import { flag, type Command, type CommandContext } from './command.js';
 import { ApiError, EXIT, UsageError } from './errors.js';
+import { follow } from './follow.js';
 import { childRuns, gameDayExitCode, gameDaySummaryLines, waitForGameDay } from './gameday.js';
 import { exitCodeOf, runSummaryLines, timeToDetectText } from './summary.js';
-
-const POLL_INTERVAL_MS = 1_000;
-/** Consecutive failed polls (API unreachable) tolerated while waiting. */
-const MAX_POLL_FAILURES = 10;
 
 /** A scenario argument that names a file rather than a catalogue scenario. */
 export const looksLikeFile = (arg: string) => existsSync(arg) || /\.(ya?ml|json)$/i.test(arg);
@@ -157,46 +154,18 @@ async function runGameDay(
 }
 
 /** Polls the run every second until it ends, showing its progress. */
-export async function waitForEnd(
+export function waitForEnd(
   api: ApiClient,
   created: RunRecord,
   ctx: Pick<CommandContext, 'out'>,
 ): Promise<RunRecord> {
-  const started = Date.now();
-  let record = created;
-  let shown = '';
-  let failures = 0;
-  const onInterrupt = () => {
-    ctx.out.endProgress();
-    ctx.out.error(
-      `stopped waiting; run ${created.id} goes on (gameday status ${created.id}, gameday abort ${created.id})`,
-    );
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  try {
-    for (;;) {
-      const line = progressLine(record, Date.now() - started);
-      // On a terminal the line is rewritten each poll; in a log, only changes are printed.
-      const key = line.replace(/ · \d\S*$/, '');
-      if (process.stderr.isTTY || key !== shown) ctx.out.progress(line);
-      shown = key;
-      if (isFinal(record.state)) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-      try {
-        record = await api.json<RunRecord>('GET', `/api/v1/runs/${encodeURIComponent(created.id)}`);
-        failures = 0;
-      } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== undefined) throw err;
-        failures += 1;
-        if (failures >= MAX_POLL_FAILURES) throw err;
-      }
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-    ctx.out.endProgress();
-  }
-  return record;
+  return follow(ctx, {
+    initial: created,
+    fetch: () => api.json<RunRecord>('GET', `/api/v1/runs/${encodeURIComponent(created.id)}`),
+    progress: progressLine,
+    done: (record) => isFinal(record.state),
+    interrupted: `stopped waiting; run ${created.id} goes on (gameday status ${created.id}, gameday abort ${created.id})`,
+  });
 }
 
 function progressLine(record: RunRecord, elapsedMs: number): string {

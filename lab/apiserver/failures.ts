@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Attributes } from './auth.js';
 import { ApiError, errors, type StatusReason } from './errors.js';
 import type { ResourceType } from './resources.js';
 
@@ -63,16 +64,8 @@ export interface ActiveFailure extends FailureRule {
   failed: number;
 }
 
-/** What the server knows about a request when it consults the rules. */
-export interface FailureRequest {
-  user: string;
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-}
+/** What the server knows about a request when it consults the rules: RBAC's attributes. */
+export type FailureRequest = Attributes & { user: string };
 
 export class ApiFailures {
   readonly #rules = new Map<string, ActiveFailure>();
