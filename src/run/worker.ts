@@ -16,6 +16,9 @@ import { TrendIndex } from '../trends/index-store.js';
 import { RunStore } from './store.js';
 import { SCHEDULED_JOB, startScheduled, type ScheduleTarget } from './schedules.js';
 import { directoryCatalogue } from '../scenario/directory-catalogue.js';
+
+/** How long one alert poll answers every run of a worker (the runs poll every second). */
+const SHARED_ALERT_POLL_MS = 500;
 import { Sweeper } from './sweeper.js';
 
 /** How long a run waits before trying a busy target again. */
@@ -74,9 +77,14 @@ export function createRunWorker(options: {
   const engine = new RunEngine({
     store,
     kube,
+    // Every run this worker observes shares one alert poll per source and half a second.
     alertSources: {
-      prometheus: config.prometheus && new PrometheusClient(config.prometheus),
-      alertmanager: config.alertmanager && new AlertmanagerClient(config.alertmanager),
+      prometheus:
+        config.prometheus &&
+        new PrometheusClient(config.prometheus, { shareAlertsForMs: SHARED_ALERT_POLL_MS }),
+      alertmanager:
+        config.alertmanager &&
+        new AlertmanagerClient(config.alertmanager, { shareAlertsForMs: SHARED_ALERT_POLL_MS }),
     },
     allowlist: config.namespaceAllowlist,
     clock,

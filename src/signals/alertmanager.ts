@@ -4,11 +4,14 @@ import type { HttpEndpoint } from '../config.js';
 import type { AlertObservation } from '../measure/types.js';
 import { SignalUnavailable } from './errors.js';
 import { JsonHttpClient } from './http-client.js';
+import { SharedPoll } from './shared-poll.js';
 import { parseSourceTime } from './timestamps.js';
 
 export interface AlertmanagerClientOptions {
   /** Per request. Default 5 s. */
   timeoutMs?: number;
+  /** Answer every `alerts()` call within this many ms of a request with its answer. Default 0. */
+  shareAlertsForMs?: number;
 }
 
 const apiAlerts = z.array(
@@ -23,12 +26,14 @@ const apiAlerts = z.array(
 
 export class AlertmanagerClient {
   readonly #http: JsonHttpClient;
+  readonly #alerts: SharedPoll<AlertObservation[]>;
 
   constructor(endpoint: HttpEndpoint, options: AlertmanagerClientOptions = {}) {
     this.#http = new JsonHttpClient(endpoint, {
       source: 'alertmanager',
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     });
+    this.#alerts = new SharedPoll(options.shareAlertsForMs ?? 0);
   }
 
   get displayUrl(): string {
@@ -44,7 +49,11 @@ export class AlertmanagerClient {
    * measurement contract it means "resolved at"); resolution is seen through the webhook or by the
    * alert disappearing.
    */
-  async alerts(observedAt: number): Promise<AlertObservation[]> {
+  alerts(observedAt: number): Promise<AlertObservation[]> {
+    return this.#alerts.get(observedAt, (at) => this.#fetchAlerts(at));
+  }
+
+  async #fetchAlerts(observedAt: number): Promise<AlertObservation[]> {
     const body = await this.#http.get('/api/v2/alerts', {
       active: 'true',
       silenced: 'true',

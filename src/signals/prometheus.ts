@@ -6,6 +6,7 @@ import { alertFingerprint } from '../measure/fingerprint.js';
 import type { AlertObservation } from '../measure/types.js';
 import { SignalUnavailable } from './errors.js';
 import { JsonHttpClient } from './http-client.js';
+import { SharedPoll } from './shared-poll.js';
 import { parseSourceTime } from './timestamps.js';
 
 /** One series of an instant query result; a scalar result is one series without labels. */
@@ -29,6 +30,11 @@ export interface PrometheusClientOptions {
    * (no external labels if that cannot be read).
    */
   externalLabels?: Record<string, string>;
+  /**
+   * Answer every `alerts()` call within this many ms of a request with that request's answer
+   * (see {@link SharedPoll}). Default 0: every call asks.
+   */
+  shareAlertsForMs?: number;
 }
 
 export const RULES_CACHE_TTL_MS = 60_000;
@@ -106,6 +112,7 @@ export class PrometheusClient {
   #rulesInFlight: Promise<Map<string, number>> | undefined;
   #external: Cached<Record<string, string>> | undefined;
   #externalInFlight: Promise<Record<string, string>> | undefined;
+  readonly #alerts: SharedPoll<AlertObservation[]>;
 
   constructor(endpoint: HttpEndpoint, options: PrometheusClientOptions = {}) {
     this.#http = new JsonHttpClient(endpoint, {
@@ -115,6 +122,7 @@ export class PrometheusClient {
     this.#ttlMs = options.cacheTtlMs ?? RULES_CACHE_TTL_MS;
     this.#now = options.now ?? Date.now;
     this.#fixedExternalLabels = options.externalLabels;
+    this.#alerts = new SharedPoll(options.shareAlertsForMs ?? 0);
   }
 
   /** The endpoint as shown in messages (no credentials). */
@@ -177,7 +185,11 @@ export class PrometheusClient {
    * the fingerprint Alertmanager would compute for them. `forMs` comes from {@link ruleDurations}
    * when the rules could be read; a failure there does not fail this call.
    */
-  async alerts(observedAt: number): Promise<AlertObservation[]> {
+  alerts(observedAt: number): Promise<AlertObservation[]> {
+    return this.#alerts.get(observedAt, (at) => this.#fetchAlerts(at));
+  }
+
+  async #fetchAlerts(observedAt: number): Promise<AlertObservation[]> {
     const [body, durations, external] = await Promise.all([
       this.#http.get('/api/v1/alerts'),
       this.ruleDurations().catch(() => new Map<string, number>()),
