@@ -160,7 +160,7 @@ const envSchema = z.object({
   ).default([]),
   GAMEDAY_SCENARIOS_DIR: z.string().default('scenarios'),
   GAMEDAY_WORKER_CONCURRENCY: integerBetween(1, 64).default(2),
-  GAMEDAY_LEASE_DURATION: durationBetween(2_000, 600_000).default(15_000),
+  GAMEDAY_LEASE_DURATION: durationBetween(2_000, 600_000).default(8_000),
   GAMEDAY_SHUTDOWN_TIMEOUT: durationBetween(1_000, 600_000).default(30_000),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })

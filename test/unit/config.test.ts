@@ -18,7 +18,7 @@ describe('loadConfig', () => {
   it('gives working defaults for a local setup', () => {
     const config = loadConfig({});
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
-    expect(config.worker).toEqual({ concurrency: 2, leaseDurationMs: 15_000 });
+    expect(config.worker).toEqual({ concurrency: 2, leaseDurationMs: 8_000 });
     expect(config.namespaceAllowlist).toEqual([]);
     expect(config.prometheus).toBeUndefined();
     expect(config.api.tokens).toEqual({ viewer: [], operator: [], admin: [] });
