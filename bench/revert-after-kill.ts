@@ -4,7 +4,7 @@
  * their fault (state `observing`), the worker holding most of them is SIGKILLed. Timed from the
  * kill to the lab API server deleting each killed run's AuthorizationPolicy (the revert done),
  * and to the record's `revertedAt`, while the other worker takes over. A replacement worker is
- * started after each kill. Done with the default lease (15 s) and a short one (3 s): a dead
+ * started after each kill. Done with the default lease and a short one (3 s): a dead
  * worker's run is taken over only once its lease expires.
  *
  *   npx tsx bench/revert-after-kill.ts [--quick] [--rounds 3]
@@ -34,6 +34,7 @@ import {
 } from './support/common.js';
 import { denyScenario } from './support/scenarios.js';
 import { Queue } from 'bullmq';
+import { DEFAULT_LEASE_MS } from '../src/config.js';
 import { QUEUE_PREFIX, RUNS_QUEUE } from '../src/queue.js';
 
 const quick = isQuick();
@@ -43,7 +44,7 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds ?? (quick ? 1 : 3));
 const TARGET_MS = 10_000;
 const LEASES = [
-  { name: 'default lease (15 s)', env: '15s' },
+  { name: `default lease (${DEFAULT_LEASE_MS / 1000} s)`, env: `${DEFAULT_LEASE_MS}ms` },
   { name: 'short lease (3 s)', env: '3s' },
 ];
 const TARGETS = [

@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+
+/** How long a run's lease lasts without renewal (GAMEDAY_LEASE_DURATION). */
+export const DEFAULT_LEASE_MS = 8_000;
 import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 
 /**
@@ -160,7 +163,7 @@ const envSchema = z.object({
   ).default([]),
   GAMEDAY_SCENARIOS_DIR: z.string().default('scenarios'),
   GAMEDAY_WORKER_CONCURRENCY: integerBetween(1, 64).default(2),
-  GAMEDAY_LEASE_DURATION: durationBetween(2_000, 600_000).default(8_000),
+  GAMEDAY_LEASE_DURATION: durationBetween(2_000, 600_000).default(DEFAULT_LEASE_MS),
   GAMEDAY_SHUTDOWN_TIMEOUT: durationBetween(1_000, 600_000).default(30_000),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
