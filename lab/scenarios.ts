@@ -5,7 +5,10 @@ import { capRangeSelectors } from './pipeline/rules.js';
 export interface LabScenarioOptions {
   /** Durations are divided by this, as the lab rules divide `for:`; default 60 (2m → 2s). */
   timeScale?: number;
-  /** PromQL range windows are capped at this (the rules' windows are capped likewise); default 10s. */
+  /**
+   * Traffic, signal and guard PromQL range windows are capped at this; default 5s (five lab
+   * scrapes). The shorter the window, the sooner a recovery shows after the revert.
+   */
   maxWindow?: string;
   /** The lab's ingress gateway: HTTP probes of the gateway's hosts are sent there. */
   gateway?: { httpsUrl: string; caFile: string };
@@ -17,7 +20,7 @@ export interface LabScenarioOptions {
 const FLOORS = {
   interval: 1_000,
   sustainFor: 3_000,
-  holdFor: 15_000,
+  holdFor: 12_000,
   detectionTimeout: 45_000,
   recoveryTimeout: 60_000,
   objective: 5_000,
@@ -34,7 +37,7 @@ const FLOORS = {
  */
 export function labScenario(scenario: Scenario, options: LabScenarioOptions = {}): Scenario {
   const scale = options.timeScale ?? 60;
-  const maxWindowMs = parseDuration(options.maxWindow ?? '10s') ?? 10_000;
+  const maxWindowMs = parseDuration(options.maxWindow ?? '5s') ?? 5_000;
   const shorten = (text: string, floor: number) =>
     formatDuration(Math.max(floor, Math.round((parseDuration(text) ?? floor) / scale)));
   const promql = (expr: string) => capRangeSelectors(expr, maxWindowMs);
