@@ -17,6 +17,7 @@ import { FINAL_STATES } from '../src/run/lifecycle.js';
 import type { RunRecord } from '../src/run/types.js';
 import { trendEntry, type TrendEntry } from '../src/trends/entry.js';
 import { TrendIndex, type TrendQuery } from '../src/trends/index-store.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 import { machine, writeResult, type Figure } from './support/common.js';
 
 const DAY_MS = 86_400_000;
@@ -49,19 +50,7 @@ function positiveInt(name: string, text: string): number {
   return value;
 }
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-const random = rng(Number(args.seed));
+const random = seededRandom(Number(args.seed));
 const scenarioNames = Array.from({ length: SCENARIOS }, (_, i) => `scenario-${i + 1}`);
 
 /** A finished run record with realistic-looking measurements (only what trends read). */

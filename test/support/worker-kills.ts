@@ -11,6 +11,7 @@ import { submitRun } from '../../src/run/submit.js';
 import type { RunRecord } from '../../src/run/types.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { startEntryProcess, type EntryProcess } from './entry-process.js';
+import { seededRandom } from './seeded-random.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -48,18 +49,6 @@ export interface WorkerKillsOutcome {
   submitted: string[];
   kills: Kill[];
   records: RunRecord[];
-}
-
-/** mulberry32: a seeded generator, so a failing trial can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface WorkerProcess {
