@@ -8,7 +8,7 @@ import { buildInfo } from '../build-info.js';
 import { formatElapsed } from '../measure/format.js';
 import type { VerdictOutcome } from '../measure/types.js';
 import type { GameDayRecord } from '../run/gameday.js';
-import type { RunState } from '../run/lifecycle.js';
+import { FINAL_STATES, type RunState } from '../run/lifecycle.js';
 import {
   detectText,
   formatInstant,
@@ -19,7 +19,7 @@ import {
   type Headline,
 } from './common.js';
 import { escapeHtml as e } from './escape.js';
-import { banner, HTML_PAGE_END, htmlPageStart, renderHtmlRunBody } from './html.js';
+import { banner, HTML_PAGE_END, htmlPageStart, htmlTable, renderHtmlRunBody } from './html.js';
 import { buildReport } from './json.js';
 import {
   attrs,
@@ -204,8 +204,7 @@ function reasons(record: GameDayRecord, rows: GameDayReportRow[]): string[] {
   return out;
 }
 
-const ENDED: ReadonlySet<string> = new Set(['completed', 'failed', 'aborted', 'error']);
-const isEnded = (state: GameDayRowState) => ENDED.has(state);
+const isEnded = (state: GameDayRowState) => (FINAL_STATES as readonly string[]).includes(state);
 
 /** The banner: IN PROGRESS while it runs, else the combined verdict. */
 export function gameDayHeadline(report: GameDayReport): Headline {
@@ -329,15 +328,6 @@ const GAMEDAY_STYLE = `
 .run { border-top: 3px solid #c8ccd2; margin-top: 40px; }
 `;
 
-function htmlTable(caption: string, header: string[], rows: string[][]): string {
-  return [
-    '<table>',
-    `<caption class="visually-hidden">${e(caption)}</caption>`,
-    `<thead><tr>${header.map((h) => `<th scope="col">${e(h)}</th>`).join('')}</tr></thead>`,
-    `<tbody>\n${rows.map((row) => `<tr>${row.map((cell, i) => (i === 0 ? `<th scope="row">${cell}</th>` : `<td>${cell}</td>`)).join('')}</tr>`).join('\n')}\n</tbody></table>`,
-  ].join('');
-}
-
 function htmlSection(id: string, title: string, body: string, className = ''): string {
   return `<section aria-labelledby="${id}"${className ? ` class="${className}"` : ''}>\n<h2 id="${id}">${e(title)}</h2>\n${body}\n</section>`;
 }
@@ -377,6 +367,7 @@ export function renderGameDayHtml(report: GameDayReport): string {
         'Overview',
         ['Field', 'Value'],
         overview(report).map(([k, v]) => [e(k), e(v)]),
+        { rowHeader: true },
       ),
     ),
     htmlSection(
@@ -388,6 +379,7 @@ export function renderGameDayHtml(report: GameDayReport): string {
             'Participants',
             ['Name', 'Role'],
             g.participants.map((p) => [e(p.name), e(p.role)]),
+            { rowHeader: true },
           ),
     ),
     htmlSection(
@@ -401,6 +393,7 @@ export function renderGameDayHtml(report: GameDayReport): string {
             i === 1 ? `<a href="#run-${row.index}-heading">${e(cell)}</a>` : e(cell),
           ),
         ),
+        { rowHeader: true },
       ) + `\n<p>Pause between scenarios: ${e(formatElapsed(g.pauseBetweenMs))}.</p>`,
       'toc',
     ),

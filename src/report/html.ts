@@ -96,7 +96,8 @@ footer { margin-top: 40px; color: #3b4250; font-size: 0.85rem; }
 @media print { .banner { border-width: 3px; } details { display: block; } }
 `;
 
-function table(
+/** An accessible table; cells are HTML already escaped by the caller. */
+export function htmlTable(
   caption: string | undefined,
   header: string[],
   rows: string[][],
@@ -131,7 +132,7 @@ function offsetOf(report: RunReport, at: number | undefined | null): string {
 }
 
 function alertTable(report: RunReport, alerts: AlertTimeline[], caption: string): string {
-  return table(
+  return htmlTable(
     caption,
     ['Alert', 'Labels', 'Pending', 'Firing', 'Resolved', 'Sources'],
     alerts.map((a) => [
@@ -195,7 +196,7 @@ function chartSection(report: RunReport, where: HtmlPlacement): string {
       '<details>',
       '<summary>Chart data as tables</summary>',
       subHeading(where, 'chart-markers-heading', 'Markers'),
-      table(
+      htmlTable(
         'Chart markers',
         ['Time (s)', 'Marker', 'Detail'],
         markers.map((m) => [e(seconds(m.at)), e(MARKER_STYLE[m.kind].legend), e(m.title)]),
@@ -204,7 +205,7 @@ function chartSection(report: RunReport, where: HtmlPlacement): string {
       subHeading(where, 'chart-samples-heading', 'Samples'),
       samples.length === 0
         ? '<p>No traffic samples.</p>'
-        : table(
+        : htmlTable(
             'Traffic samples',
             ['Time (s)', 'Success ratio', 'Detail'],
             samples.map((s) => [e(seconds(s.at)), e(formatPercent(s.value)), e(s.detail ?? '')]),
@@ -321,7 +322,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
     section(
       'summary-heading',
       'Summary',
-      table(
+      htmlTable(
         'Summary',
         ['Measure', 'Value'],
         summaryRows(report).map(([k, v]) => [e(k), e(v)]),
@@ -344,7 +345,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
         ? `<p>Not judged (${e(notJudgedReason(report))}): ${unjudged.map((o) => e(o.title)).join(', ')}.</p>`
         : objectives.length === 0
           ? '<p>No objectives were judged.</p>'
-          : table(
+          : htmlTable(
               'Objectives',
               ['Objective', 'Actual', 'Outcome', 'Reason'],
               objectives.map((o) => [
@@ -389,7 +390,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
     if (detection.reason !== null) rows.push(['Reason', detection.reason]);
     rows.push(['Expected alerts', report.measurement.expectedAlerts.join(', ')]);
     rows.push(['Detection timeout', report.measurement.detectionTimeout]);
-    detectionBody = table(
+    detectionBody = htmlTable(
       'Detection',
       ['Field', 'Value'],
       rows.map(([k, v]) => [e(k), e(v)]),
@@ -446,7 +447,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
       'Recovery',
       recoveryRows.length === 0
         ? '<p>Not measured.</p>'
-        : table(
+        : htmlTable(
             'Recovery signals',
             ['Signal', 'Status', 'Broken', 'Recovered', 'Time to recover', 'Reason'],
             recoveryRows,
@@ -461,7 +462,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
       'Timeline',
       report.timeline.length === 0
         ? '<p>No events.</p>'
-        : table(
+        : htmlTable(
             'Timeline',
             ['Offset', 'Time (UTC)', 'Event'],
             report.timeline.map((ev) => [
@@ -490,7 +491,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
       section(
         'planned-heading',
         'Planned writes (dry run)',
-        table(
+        htmlTable(
           'Planned writes',
           ['Verb', 'Kind', 'Namespace', 'Name'],
           report.plannedWrites.map((w) => [w.verb, w.kind, w.namespace ?? '', w.name].map(e)),
@@ -541,7 +542,7 @@ export function renderHtmlRunBody(report: RunReport, where: HtmlPlacement): stri
     section(
       'details-heading',
       'Run details',
-      table(
+      htmlTable(
         'Run details',
         ['Field', 'Value'],
         details.map(([k, val]) => [e(k), e(val)]),
