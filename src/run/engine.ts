@@ -679,9 +679,14 @@ class RunExecution {
 
   async #takeOver(): Promise<void> {
     const state = this.record.state;
+    const owner = this.record.worker ?? 'unknown';
     this.#stop = {
       kind: 'worker lost',
-      message: `worker ${this.record.worker ?? 'unknown'} stopped renewing its lease while the run was ${state}; worker ${this.deps.worker} took it over`,
+      // The owner itself takes a run over when its renewals did not reach Redis in time.
+      message:
+        owner === this.deps.worker
+          ? `worker ${owner} could not renew its lease in time while the run was ${state} (Redis unreachable, or the worker stalled); it took the run over again to revert it`
+          : `worker ${owner} stopped renewing its lease while the run was ${state}; worker ${this.deps.worker} took it over`,
       at: this.#now,
     };
     await this.#event({ at: this.#now, type: 'stop', reason: this.#stop });
