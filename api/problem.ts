@@ -54,10 +54,15 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
   // URIError, without http-errors' `expose`.
   const badPath = err instanceof URIError && status === 400;
   if (status >= 400 && status < 500 && (httpError.expose === true || badPath)) {
+    const detail = describeClientError(httpError, err);
     sendProblem(res, {
       title: clientErrorTitle(status),
       status,
-      detail: describeClientError(httpError, err),
+      detail,
+      // Like every other refused body, name the field: here the body as a whole.
+      ...(httpError.type === 'entity.parse.failed' && {
+        errors: [{ field: 'body', message: 'expected a JSON object or array' }],
+      }),
     });
     return;
   }

@@ -146,6 +146,19 @@ describe('auth, for every documented route', () => {
 });
 
 describe('POST /api/v1/runs', () => {
+  it.each([['3'], ['"a string"'], ['{"scenario": '], ['null']])(
+    'refuses a body that is not a JSON object or array (%s) naming the body',
+    async (body) => {
+      const res = await request(app)
+        .post('/api/v1/runs')
+        .set('Authorization', as('operator'))
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expectProblem(res, 400);
+      expect(res.body.errors).toEqual([{ field: 'body', message: expect.any(String) }]);
+    },
+  );
+
   it('queues a catalogue scenario: 202 with the record, its Location, a job and an audit entry', async () => {
     const res = await createRun({
       scenario: 'bad-deny-policy',
