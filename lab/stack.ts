@@ -13,13 +13,13 @@ import { startLab, type Lab, type LabOptions } from './index.js';
 import { startObservability, type Observability } from './pipeline/observability.js';
 import { RESOURCE_TYPES } from './apiserver/resources.js';
 import { labScenario } from './scenarios.js';
+import { waitForCleanBaseline } from './demo.js';
 import { loadConfig, type GamedayConfig } from '../src/config.js';
 import { PATCHED_BY_ANNOTATION, RUN_ID_LABEL } from '../src/faults/ownership.js';
 import { createLogger } from '../src/logger.js';
 import { systemClock } from '../src/measure/types.js';
 import { createRedisConnection, type Redis } from '../src/redis.js';
 import { PrometheusClient } from '../src/signals/prometheus.js';
-import { sampleSuccessRatio } from '../src/signals/promql-sampler.js';
 import type { EngineTiming } from '../src/run/engine.js';
 import { isFinal } from '../src/run/lifecycle.js';
 import { RunStore } from '../src/run/store.js';
@@ -202,23 +202,11 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
         auth: undefined,
         caFile: undefined,
       });
-      const clock = systemClock;
-      let state = '';
-      await waitFor(
-        async () => {
-          const alerts = await prometheus.alerts(clock.now());
-          const promql = scenario.spec.traffic.promql;
-          const sample = promql ? await sampleSuccessRatio(prometheus, promql, clock) : undefined;
-          state = `alerts: ${alerts.map((a) => `${a.labels['alertname']} ${a.state}`).join(', ') || 'none'}; success: ${sample?.value ?? 'n/a'}`;
-          return alerts.length === 0 && (sample === undefined || sample.value === 1);
-        },
-        {
-          description: () => `a clean baseline (${state})`,
-          timeoutMs: 180_000,
-          intervalMs: 500,
-        },
-      );
-      prometheus.close();
+      try {
+        await waitForCleanBaseline(prometheus, scenario, 180_000);
+      } finally {
+        prometheus.close();
+      }
     },
     waitForEnd: (runId, timeoutMs = 120_000) =>
       stack.waitForState(runId, ['completed', 'failed', 'aborted', 'error'], timeoutMs),

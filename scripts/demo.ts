@@ -13,16 +13,15 @@ import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { leaveSignalsToCaller } from '../lab/services/cleanup.js';
+import { gameDayScenarios } from '../lab/demo.js';
 import { labScenario } from '../lab/scenarios.js';
 import { objectsMarkedBy, startLabStack, type LabStack } from '../lab/stack.js';
 import { formatElapsed } from '../src/measure/format.js';
 import { systemClock } from '../src/measure/types.js';
 import { renderReport } from '../src/report/index.js';
-import { resolveGameDay } from '../src/run/gameday.js';
 import { isFinal } from '../src/run/lifecycle.js';
 import { submitRun } from '../src/run/submit.js';
 import type { RunRecord } from '../src/run/types.js';
-import { directoryCatalogue } from '../src/scenario/directory-catalogue.js';
 import type { Scenario } from '../src/scenario/schema.js';
 
 const GAMEDAY = 'mesh-failures';
@@ -44,20 +43,9 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function demoScenarios(): Promise<Scenario[]> {
-  const catalogue = await directoryCatalogue('scenarios')();
-  const gameDay = catalogue.gameDays.get(GAMEDAY);
-  if (!gameDay) throw new Error(`the catalogue has no GameDay named ${GAMEDAY} (scenarios/)`);
-  const all = resolveGameDay(gameDay, catalogue.scenarios);
-  if (!args.scenarios) return all;
-  const wanted = args.scenarios.split(',').map((s) => s.trim());
-  const unknown = wanted.filter((name) => !all.some((s) => s.metadata.name === name));
-  if (unknown.length > 0) {
-    throw new Error(
-      `not in the ${GAMEDAY} GameDay: ${unknown.join(', ')} (has: ${all.map((s) => s.metadata.name).join(', ')})`,
-    );
-  }
-  return all.filter((s) => wanted.includes(s.metadata.name));
+function demoScenarios(): Promise<Scenario[]> {
+  const wanted = args.scenarios ? args.scenarios.split(',').map((s) => s.trim()) : [];
+  return gameDayScenarios('scenarios', GAMEDAY, wanted);
 }
 
 /** The lab-scaled scenario; in the demo nobody is on call, so responders mode runs as auto. */

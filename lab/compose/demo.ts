@@ -12,19 +12,15 @@
 // Exit code 0 when every run completed, 1 otherwise.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient, clientConfigFromEnv } from '../../cli/client.js';
 import { processOutput, table } from '../../cli/output.js';
 import { waitForEnd } from '../../cli/run.js';
 import { runSummaryLines, timeToDetectText, timeToRecoverText } from '../../cli/summary.js';
-import { systemClock } from '../../src/measure/types.js';
-import { resolveGameDay } from '../../src/run/gameday.js';
 import type { RunRecord } from '../../src/run/types.js';
-import { directoryCatalogue } from '../../src/scenario/directory-catalogue.js';
-import type { Scenario } from '../../src/scenario/schema.js';
 import { PrometheusClient } from '../../src/signals/prometheus.js';
-import { sampleSuccessRatio } from '../../src/signals/promql-sampler.js';
+import { gameDayScenarios, waitForCleanBaseline } from '../demo.js';
 import { labScenario } from '../scenarios.js';
+import { waitFor } from '../services/wait-for.js';
 import type { ComposeLabInfo } from './shared.js';
 
 const out = processOutput();
@@ -35,66 +31,30 @@ const prometheusUrl = env['PROMETHEUS_URL'] || 'http://prometheus:9090';
 const client = clientConfigFromEnv({ GAMEDAY_API_URL: 'http://api:8080', ...env });
 
 /** Polls `check` until it returns a value; `describe` says what was awaited when it times out. */
-async function until<T>(
-  check: () => Promise<T | undefined>,
-  describe: () => string,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe()}`);
-    await delay(1_000);
-  }
-}
-
-async function demoScenarios(): Promise<Scenario[]> {
-  const catalogue = await directoryCatalogue(env['GAMEDAY_SCENARIOS_DIR'] || 'scenarios')();
-  const gameDay = catalogue.gameDays.get(gameDayName);
-  if (!gameDay) throw new Error(`the catalogue has no GameDay named ${gameDayName}`);
-  const all = resolveGameDay(gameDay, catalogue.scenarios);
-  const wanted = (env['DEMO_SCENARIOS'] ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  if (wanted.length === 0) return all;
-  const unknown = wanted.filter((name) => !all.some((s) => s.metadata.name === name));
-  if (unknown.length > 0)
-    throw new Error(`not in the ${gameDayName} GameDay: ${unknown.join(', ')}`);
-  return all.filter((s) => wanted.includes(s.metadata.name));
-}
-
-/** No alert pending or firing, and the scenario's traffic query (if any) at 100 % success. */
-async function settle(prometheus: PrometheusClient, scenario: Scenario): Promise<void> {
-  let state = 'no answer from Prometheus yet';
-  await until(
-    async () => {
-      const alerts = await prometheus.alerts(systemClock.now());
-      const promql = scenario.spec.traffic.promql;
-      const sample = promql ? await sampleSuccessRatio(prometheus, promql, systemClock) : undefined;
-      state = `alerts: ${alerts.map((a) => `${a.labels['alertname']} ${a.state}`).join(', ') || 'none'}; success: ${sample?.value ?? 'n/a'}`;
-      return alerts.length === 0 && (sample === undefined || sample.value === 1) ? true : undefined;
-    },
-    () => `a clean baseline in Prometheus (${state})`,
-    300_000,
-  );
-}
-
 async function main(): Promise<number> {
   const api = new ApiClient(client);
   out.line(`gameday demo: waiting for the API at ${client.baseUrl} and the lab…`);
-  await until(
-    async () => ((await fetch(`${client.baseUrl}/readyz`)).ok ? true : undefined),
-    () => `${client.baseUrl}/readyz`,
-    180_000,
-  );
-  const info = await until(
+  await waitFor(async () => (await fetch(`${client.baseUrl}/readyz`)).ok, {
+    description: `${client.baseUrl}/readyz`,
+    timeoutMs: 180_000,
+    intervalMs: 1_000,
+  });
+  const info = await waitFor(
     async () => JSON.parse(await readFile(join(sharedDir, 'lab.json'), 'utf8')) as ComposeLabInfo,
-    () => `${join(sharedDir, 'lab.json')} (written by the lab service)`,
-    180_000,
+    {
+      description: `${join(sharedDir, 'lab.json')} (written by the lab service)`,
+      timeoutMs: 180_000,
+      intervalMs: 1_000,
+    },
   );
-  const scenarios = await demoScenarios();
+  const scenarios = await gameDayScenarios(
+    env['GAMEDAY_SCENARIOS_DIR'] || 'scenarios',
+    gameDayName,
+    (env['DEMO_SCENARIOS'] ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  );
   const prometheus = new PrometheusClient({
     url: prometheusUrl,
     auth: undefined,
@@ -110,7 +70,7 @@ async function main(): Promise<number> {
     out.line(
       `${step}: ${scenario.spec.fault.type} in ${scenario.spec.target.namespace}; waiting for a clean baseline…`,
     );
-    await settle(prometheus, scenario);
+    await waitForCleanBaseline(prometheus, scenario, 300_000);
     const created = await api.json<RunRecord>('POST', '/api/v1/runs', {
       body: { scenario, allowMeshWide: true, onTargetBusy: 'wait' },
     });
