@@ -142,7 +142,7 @@ export class Registry {
     const object = this.checkBody(resource, namespace, body, options.version);
     if (resource.namespaced) {
       object.metadata.namespace = namespace;
-      if (!this.store.get(NAMESPACE, undefined, namespace ?? ''))
+      if (!this.store.peekOne(NAMESPACE, undefined, namespace ?? ''))
         throw errors.namespaceNotFound(namespace ?? '');
     } else {
       delete object.metadata.namespace;
@@ -151,7 +151,7 @@ export class Registry {
       object.metadata.name = object.metadata.generateName + randomSuffix();
     }
     const name = object.metadata.name ?? '';
-    if (this.store.get(resource, namespace, name)) throw errors.alreadyExists(resource, name);
+    if (this.store.peekOne(resource, namespace, name)) throw errors.alreadyExists(resource, name);
 
     object.metadata.uid = randomUUID();
     object.metadata.creationTimestamp = this.timestamp();

@@ -34,9 +34,9 @@ export function reconcileDeployment(
   const spec = dict(deployment.spec);
   const desired = Number(spec.replicas ?? 1);
   const owned = () =>
-    registry.store.list(REPLICASETS, namespace).filter((rs) => isControlledBy(rs, deployment));
+    registry.store.peek(REPLICASETS, namespace).filter((rs) => isControlledBy(rs, deployment));
 
-  let newRS = owned().find((rs) => sameTemplate(rs, spec.template));
+  let newRS = owned().find((rs) => sameTemplate(rs, deployment));
   const oldRSs = () => owned().filter((rs) => rs.metadata.uid !== newRS?.metadata.uid);
   if (!newRS) newRS = createReplicaSet(registry, clock, deployment, oldRSs());
   else newRS = promoteRevision(registry, deployment, newRS, oldRSs());
@@ -46,7 +46,7 @@ export function reconcileDeployment(
     const running = oldRSs().filter((rs) => replicas(rs) > 0);
     for (const rs of running) scale(registry, clock, deployment, rs, 0);
     const oldPods = oldRSs().some((rs) =>
-      registry.store.list(PODS, namespace).some((pod) => isControlledBy(pod, rs)),
+      registry.store.peek(PODS, namespace).some((pod) => isControlledBy(pod, rs)),
     );
     if (running.length === 0 && !oldPods) scale(registry, clock, deployment, newRS, desired);
   } else {
@@ -107,11 +107,38 @@ function fenceposts(rolling: Dict, desired: number): { surge: number; unavailabl
   return { surge, unavailable: Math.min(unavailable, desired) };
 }
 
-function sameTemplate(rs: KubeObject, template: unknown): boolean {
-  const rsTemplate = structuredClone(dict(dict(rs.spec).template));
-  const labels = dict(dict(rsTemplate.metadata).labels);
-  delete labels[HASH_LABEL];
-  return canonicalJson(rsTemplate) === canonicalJson(template);
+/**
+ * Whether the ReplicaSet runs the Deployment's pod template (its pod-template-hash label aside).
+ * The canonical JSON of both is cached per stored object: the controllers compare every
+ * ReplicaSet with its Deployment several times a second, and a stored object (frozen, see
+ * ObjectStore.peek) never changes.
+ */
+function sameTemplate(rs: KubeObject, deployment: KubeObject): boolean {
+  return (
+    rsTemplateJson(rs) ===
+    cached(deploymentTemplates, deployment, () => canonicalJson(dict(deployment.spec).template))
+  );
+}
+
+const rsTemplates = new WeakMap<KubeObject, string>();
+const deploymentTemplates = new WeakMap<KubeObject, string>();
+
+function rsTemplateJson(rs: KubeObject): string {
+  return cached(rsTemplates, rs, () => {
+    const rsTemplate = structuredClone(dict(dict(rs.spec).template));
+    const labels = dict(dict(rsTemplate.metadata).labels);
+    delete labels[HASH_LABEL];
+    return canonicalJson(rsTemplate);
+  });
+}
+
+/** `compute(object)`, remembered for a stored (frozen, so unchanging) object. */
+function cached(cache: WeakMap<KubeObject, string>, object: KubeObject, compute: () => string) {
+  const known = cache.get(object);
+  if (known !== undefined) return known;
+  const value = compute();
+  if (Object.isFrozen(object)) cache.set(object, value);
+  return value;
 }
 
 function createReplicaSet(
@@ -227,7 +254,7 @@ function updateStatus(
   newRS: KubeObject,
   all: KubeObject[],
 ): void {
-  const fresh = registry.store.get(
+  const fresh = registry.store.peekOne(
     DEPLOYMENTS,
     deployment.metadata.namespace,
     deployment.metadata.name ?? '',

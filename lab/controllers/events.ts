@@ -24,14 +24,17 @@ export function recordEvent(
 ): void {
   const namespace = object.metadata.namespace ?? 'default';
   const now = kubeTime(clock.now());
-  const existing = registry.store
-    .list(EVENTS, namespace)
-    .find(
-      (event) =>
-        (event.involvedObject as { uid?: string } | undefined)?.uid === object.metadata.uid &&
-        event.reason === spec.reason &&
-        event.message === spec.message,
-    );
+  let existing: KubeObject | undefined;
+  for (const event of registry.store.scan(EVENTS, namespace)) {
+    if (
+      (event.involvedObject as { uid?: string } | undefined)?.uid === object.metadata.uid &&
+      event.reason === spec.reason &&
+      event.message === spec.message
+    ) {
+      existing = event;
+      break;
+    }
+  }
   try {
     if (existing) {
       registry.replace(EVENTS, namespace, existing.metadata.name ?? '', {

@@ -68,7 +68,7 @@ export class Kubelet {
   ) {}
 
   syncAll(): void {
-    const pods = this.registry.store.list(PODS, undefined);
+    const pods = this.registry.store.peek(PODS, undefined);
     const live = new Set(pods.map((pod) => pod.metadata.uid ?? ''));
     for (const uid of this.#runtime.keys()) if (!live.has(uid)) this.#forget(uid);
     for (const pod of pods) this.sync(pod);
@@ -193,7 +193,11 @@ export class Kubelet {
   }
 
   #writeStatus(pod: KubeObject, containerStatuses: Dict[]): void {
-    const fresh = this.registry.store.get(PODS, pod.metadata.namespace, pod.metadata.name ?? '');
+    const fresh = this.registry.store.peekOne(
+      PODS,
+      pod.metadata.namespace,
+      pod.metadata.name ?? '',
+    );
     if (!fresh) return;
     const allReady =
       containerStatuses.length > 0 && containerStatuses.every((c) => c.ready === true);

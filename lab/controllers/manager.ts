@@ -36,9 +36,9 @@ export function startControllers(
     if (running) return;
     running = true;
     try {
-      for (const deployment of registry.store.list(DEPLOYMENTS, undefined))
+      for (const deployment of registry.store.peek(DEPLOYMENTS, undefined))
         reconcileDeployment(registry, clock, deployment);
-      for (const rs of registry.store.list(REPLICASETS, undefined))
+      for (const rs of registry.store.peek(REPLICASETS, undefined))
         reconcileReplicaSet(registry, clock, rs);
       kubelet.syncAll();
     } catch (err) {

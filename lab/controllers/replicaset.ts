@@ -14,7 +14,7 @@ export function isPodReady(pod: KubeObject): boolean {
 /** Keeps as many pods as the ReplicaSet asks for, and reports how many are ready. */
 export function reconcileReplicaSet(registry: Registry, clock: LabClock, rs: KubeObject): void {
   const namespace = rs.metadata.namespace ?? '';
-  const pods = registry.store.list(PODS, namespace).filter((pod) => isControlledBy(pod, rs));
+  const pods = registry.store.peek(PODS, namespace).filter((pod) => isControlledBy(pod, rs));
   const spec = dict(rs.spec);
   const desired = Number(spec.replicas ?? 1);
 
@@ -38,7 +38,7 @@ export function reconcileReplicaSet(registry: Registry, clock: LabClock, rs: Kub
     }
   }
 
-  const current = registry.store.list(PODS, namespace).filter((pod) => isControlledBy(pod, rs));
+  const current = registry.store.peek(PODS, namespace).filter((pod) => isControlledBy(pod, rs));
   const ready = current.filter(isPodReady).length;
   const status = {
     replicas: current.length,
@@ -47,7 +47,7 @@ export function reconcileReplicaSet(registry: Registry, clock: LabClock, rs: Kub
     availableReplicas: ready,
     observedGeneration: rs.metadata.generation,
   };
-  const fresh = registry.store.get(REPLICASETS, namespace, rs.metadata.name ?? '');
+  const fresh = registry.store.peekOne(REPLICASETS, namespace, rs.metadata.name ?? '');
   if (fresh && JSON.stringify(fresh.status ?? {}) !== JSON.stringify(status)) {
     registry.replace(
       REPLICASETS,

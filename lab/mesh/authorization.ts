@@ -337,7 +337,7 @@ function shadowDenies(policy: Policy, request: AuthzRequest): boolean {
 }
 
 export function evaluateAuthorization(
-  policies: KubeObject[],
+  policies: readonly KubeObject[],
   request: AuthzRequest,
   rootNamespace = 'istio-system',
 ): AuthzDecision {

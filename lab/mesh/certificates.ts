@@ -37,7 +37,7 @@ export function gatewayCertNotAfter(
   gatewayPod: { namespace: string; labels: Record<string, string> },
 ): Date | undefined {
   let earliest: Date | undefined;
-  for (const gateway of registry.store.list(GATEWAYS, undefined)) {
+  for (const gateway of registry.store.peek(GATEWAYS, undefined)) {
     const spec = dict(gateway.spec);
     const selector = Object.entries(dict(spec.selector));
     if (!selector.every(([key, value]) => gatewayPod.labels[key] === value)) continue;

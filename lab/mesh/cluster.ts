@@ -96,6 +96,6 @@ export function podsOf(registry: Registry, service: KubeObject): KubeObject[] {
   if (!selector || Object.keys(selector).length === 0) return [];
   const parsed = labelSelectorFromSet(selector);
   return registry.store
-    .list(PODS, service.metadata.namespace)
+    .peek(PODS, service.metadata.namespace)
     .filter((pod) => matches(parsed, labelsOf(pod)));
 }

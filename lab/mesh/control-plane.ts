@@ -27,7 +27,7 @@ export interface Istiod {
 
 export function istiods(registry: Registry): Istiod[] {
   return registry.store
-    .list(PODS, undefined)
+    .peek(PODS, undefined)
     .filter(isIstiod)
     .map((pod) => ({
       pod,

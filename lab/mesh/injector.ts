@@ -29,7 +29,7 @@ interface Webhook {
 /** The webhook of a MutatingWebhookConfiguration that wants this pod, if any (first match). */
 function webhookFor(registry: Registry, pod: KubeObject, namespace: string): Webhook | undefined {
   const nsLabels = namespaceLabels(registry, namespace);
-  for (const config of registry.store.list(MUTATING_WEBHOOKS, undefined)) {
+  for (const config of registry.store.peek(MUTATING_WEBHOOKS, undefined)) {
     for (const hook of list(config.webhooks)) {
       const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
       const wantsPods = list(hook.rules).some(
@@ -74,8 +74,8 @@ function unreachable(registry: Registry, webhook: Webhook): string | undefined {
   const targetPort = Number(servicePort?.targetPort ?? port);
   const endpoints = podsOf(registry, service).filter(podReady);
   if (endpoints.length === 0) return `${url}: no endpoints available for service "${name}"`;
-  const policies = registry.store.list(NETWORK_POLICIES, undefined);
-  const namespaces = registry.store.list(NAMESPACES, undefined);
+  const policies = registry.store.peek(NETWORK_POLICIES, undefined);
+  const namespaces = registry.store.peek(NAMESPACES, undefined);
   const admitted = endpoints.some((pod) =>
     ingressAllowed(
       policies,

@@ -264,7 +264,7 @@ export class MeshModel implements MeshState {
   /** A snapshot of the cluster for the requests of one tick (or one external request). */
   #trafficDeps(): TrafficDeps {
     const pods = new Map<string, KubeObject>();
-    for (const pod of this.registry.store.list(PODS, undefined))
+    for (const pod of this.registry.store.peek(PODS, undefined))
       pods.set(pod.metadata.uid ?? '', pod);
     const now = this.clock.now();
     return {
@@ -285,7 +285,7 @@ export class MeshModel implements MeshState {
   #config(): ProxyConfig {
     const endpoints = new Map<string, Endpoint[]>();
     const keys: string[] = [];
-    for (const service of this.registry.store.list(SERVICES, undefined)) {
+    for (const service of this.registry.store.peek(SERVICES, undefined)) {
       const ready = podsOf(this.registry, service)
         .filter((pod) => podReady(pod) && !this.#draining.has(pod.metadata.uid ?? ''))
         .map((pod) => ({
@@ -297,7 +297,7 @@ export class MeshModel implements MeshState {
       endpoints.set(host, ready);
       keys.push(`${host}=${ready.map((e) => e.podUid).join(',')}`);
     }
-    const authorizationPolicies = this.registry.store.list(AUTHORIZATION_POLICIES, undefined);
+    const authorizationPolicies = this.registry.store.peek(AUTHORIZATION_POLICIES, undefined);
     keys.push(
       ...authorizationPolicies.map((p) => `${p.metadata.uid}@${p.metadata.resourceVersion}`),
     );
@@ -370,9 +370,9 @@ export class MeshModel implements MeshState {
   /** istiod's memory grows with the proxies it serves and the config it holds. */
   #istiodWorkingSet(pod: KubeObject): number {
     const configObjects =
-      this.registry.store.list(SERVICES, undefined).length +
-      this.registry.store.list(PODS, undefined).length +
-      this.registry.store.list(AUTHORIZATION_POLICIES, undefined).length;
+      this.registry.store.peek(SERVICES, undefined).length +
+      this.registry.store.peek(PODS, undefined).length +
+      this.registry.store.peek(AUTHORIZATION_POLICIES, undefined).length;
     return (
       72 * MiB + this.#xds.connectedTo(pod.metadata.uid ?? '') * 2 * MiB + configObjects * 32 * 1024
     );
@@ -380,7 +380,7 @@ export class MeshModel implements MeshState {
 
   #notReady(): string[] {
     const waiting: string[] = [];
-    for (const deployment of this.registry.store.list(DEPLOYMENTS, undefined)) {
+    for (const deployment of this.registry.store.peek(DEPLOYMENTS, undefined)) {
       const available = list(dict(deployment.status).conditions).some(
         (c) => c.type === 'Available' && c.status === 'True',
       );

@@ -69,7 +69,10 @@ function policyTypes(policy: KubeObject): string[] {
 }
 
 /** Policies that select the pod for ingress (it is isolated for ingress iff this is non-empty). */
-export function policiesIsolating(policies: KubeObject[], target: IngressTarget): KubeObject[] {
+export function policiesIsolating(
+  policies: readonly KubeObject[],
+  target: IngressTarget,
+): KubeObject[] {
   return policies.filter(
     (policy) =>
       policy.kind === 'NetworkPolicy' &&
@@ -127,7 +130,7 @@ function ipBlockMatches(ipBlock: Record<string, unknown>, ip: string): boolean {
 // Peers and ports
 // ---------------------------------------------------------------------------------------------
 
-function namespaceLabels(namespaces: KubeObject[], name: string): Record<string, string> {
+function namespaceLabels(namespaces: readonly KubeObject[], name: string): Record<string, string> {
   const found = namespaces.find((ns) => ns.kind === 'Namespace' && ns.metadata.name === name);
   return { ...found?.metadata.labels, [NAMESPACE_NAME_LABEL]: name };
 }
@@ -142,7 +145,7 @@ function peerMatches(
   entry: Record<string, unknown>,
   peer: Peer,
   policyNamespace: string,
-  namespaces: KubeObject[],
+  namespaces: readonly KubeObject[],
 ): boolean {
   const podSelector = entry['podSelector'];
   const namespaceSelector = entry['namespaceSelector'];
@@ -191,7 +194,7 @@ function portMatches(
 function ruleMatches(
   rule: Record<string, unknown>,
   policyNamespace: string,
-  namespaces: KubeObject[],
+  namespaces: readonly KubeObject[],
   target: IngressTarget,
   request: { port: number; protocol: Protocol },
   peer: Peer,
@@ -212,8 +215,8 @@ function ruleMatches(
  * without one still carries its `kubernetes.io/metadata.name` label.
  */
 export function ingressAllowed(
-  policies: KubeObject[],
-  namespaces: KubeObject[],
+  policies: readonly KubeObject[],
+  namespaces: readonly KubeObject[],
   target: IngressTarget,
   port: { port: number; protocol?: Protocol },
   peer: Peer,

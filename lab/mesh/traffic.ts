@@ -174,7 +174,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 
 /** The service a Gateway routes `host` to, from the VirtualServices bound to gateways. */
 export function ingressDestination(registry: Registry, host: string): string | undefined {
-  for (const vs of registry.store.list(VIRTUAL_SERVICES, undefined)) {
+  for (const vs of registry.store.peek(VIRTUAL_SERVICES, undefined)) {
     const spec = dict(vs.spec);
     const hosts = list(spec.hosts).map(String);
     if (list(spec.gateways).length === 0 || !hosts.some((h) => hostMatches(h, host))) continue;

@@ -83,8 +83,8 @@ export class XdsModel {
     this.#syncProxies();
     const serving = istiods.filter((i) => i.ready);
     const admission = {
-      policies: this.registry.store.list(NETWORK_POLICIES, undefined),
-      namespaces: this.registry.store.list(NAMESPACES, undefined),
+      policies: this.registry.store.peek(NETWORK_POLICIES, undefined),
+      namespaces: this.registry.store.peek(NAMESPACES, undefined),
     };
     const byUid = new Map(istiods.map((i) => [i.uid, i]));
     for (const proxy of this.proxies.values()) {
@@ -121,7 +121,7 @@ export class XdsModel {
 
   #syncProxies(): void {
     const seen = new Set<string>();
-    for (const pod of this.registry.store.list(PODS, undefined)) {
+    for (const pod of this.registry.store.peek(PODS, undefined)) {
       if (!hasContainer(pod, SIDECAR)) continue;
       const uid = pod.metadata.uid ?? '';
       seen.add(uid);
@@ -151,7 +151,10 @@ export class XdsModel {
     proxy: Proxy,
     serving: readonly Istiod[],
     config: ProxyConfig,
-    { policies, namespaces }: { policies: KubeObject[]; namespaces: KubeObject[] },
+    {
+      policies,
+      namespaces,
+    }: { policies: readonly KubeObject[]; namespaces: readonly KubeObject[] },
   ): void {
     const reachable = serving.filter((istiod) =>
       ingressAllowed(

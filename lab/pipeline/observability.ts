@@ -1,11 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/package-root.js';
 import { startAlertmanager, type AlertmanagerHandle } from '../services/alertmanager.js';
 import { startPrometheus, type PrometheusHandle } from '../services/prometheus.js';
 import { labRules, type LabRulesOptions } from './rules.js';
 
 /** The shipped rule files, the ones docker-compose's Prometheus loads as well. */
-export const RULES_DIR = fileURLToPath(new URL('../../deploy/rules/', import.meta.url));
+export const RULES_DIR = `${join(packageRoot(import.meta.url) ?? process.cwd(), 'deploy', 'rules')}/`;
 
 export interface ObservabilityOptions {
   /** The lab's telemetry SD URL (`lab.telemetry.sdUrl`); without it nothing is scraped. */

@@ -26,8 +26,8 @@ interface ContainerStatus {
  */
 export class KubeStateMetrics implements TargetSource {
   readonly #registry = new MetricsRegistry();
-  #pods: KubeObject[] = [];
-  #deployments: KubeObject[] = [];
+  #pods: readonly KubeObject[] = [];
+  #deployments: readonly KubeObject[] = [];
 
   constructor(private readonly api: Registry) {
     this.#podMetrics();
@@ -42,8 +42,8 @@ export class KubeStateMetrics implements TargetSource {
         path: '/metrics/kube-state-metrics',
         labels: {},
         scrape: () => {
-          this.#pods = this.api.store.list(PODS, undefined);
-          this.#deployments = this.api.store.list(DEPLOYMENTS, undefined);
+          this.#pods = this.api.store.peek(PODS, undefined);
+          this.#deployments = this.api.store.peek(DEPLOYMENTS, undefined);
           return exposition(this.#registry);
         },
       },
