@@ -3,7 +3,9 @@
  * die, to prove that a crash at exactly that point leaves nothing behind. Inactive unless
  * GAMEDAY_FAILPOINTS is set (`name=action,name=action`); the only action is `sigkill`.
  * Names: `run.<state>` (just after the run entered the state and saved it),
- * `journal.planned` / `journal.applied` (just after a journal entry became durable).
+ * `journal.planned` / `journal.applied` (just after a journal entry became durable),
+ * `run.final` (just after the final record was saved, before the run left the active set and
+ * released its target).
  */
 const configured = parse(process.env['GAMEDAY_FAILPOINTS'] ?? '');
 

@@ -1,3 +1,4 @@
+import { failpoint } from '../failpoints.js';
 import type { JournalEntry } from '../faults/journal.js';
 import type { AlertObservation, SignalSample, TrafficSample } from '../measure/types.js';
 import type { Redis } from '../redis.js';
@@ -106,7 +107,27 @@ export class RunStore {
       JSON.stringify(record),
     );
     if (saved !== 1) throw new LeaseLost(`worker ${worker} no longer holds run ${record.id}`);
-    if (isFinal(record.state)) await this.redis.srem(keys.active, record.id);
+    if (isFinal(record.state)) {
+      failpoint('run.final');
+      await this.retire(record);
+    }
+  }
+
+  /**
+   * A final run leaves the active set and lets go of its target, together. A worker killed
+   * between saving the final record and this leaves both behind; the sweeper then calls it.
+   */
+  async retire(record: Pick<RunRecord, 'id' | 'target'>): Promise<void> {
+    await this.redis
+      .multi()
+      .srem(keys.active, record.id)
+      .eval(
+        DELETE_IF_VALUE,
+        1,
+        keys.targetLock(record.target.context, record.target.namespace),
+        record.id,
+      )
+      .exec();
   }
 
   async activeRunIds(): Promise<string[]> {

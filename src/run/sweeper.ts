@@ -45,8 +45,13 @@ export class Sweeper {
       if (this.#stopped) return;
       if (this.#inFlight.has(id)) continue;
       const record = await store.get(id).catch(() => undefined);
-      if (!record || isFinal(record.state)) {
+      if (!record) {
         await store.redis.srem(keys.active, id);
+        continue;
+      }
+      if (isFinal(record.state)) {
+        // Its worker died after saving the end and before retiring the run.
+        await store.retire(record);
         continue;
       }
       if (record.state === 'queued') {

@@ -6,6 +6,7 @@ import { QUEUE_PREFIX, RUNS_QUEUE } from '../../src/queue.js';
 import { keys } from '../../src/run/keys.js';
 import { submitRun } from '../../src/run/submit.js';
 import { startEntryProcess } from '../support/entry-process.js';
+import { waitFor } from '../support/index.js';
 import { MeshLabDriver } from '../support/mesh-lab.js';
 import { objectsMarkedBy, startRunHarness, type RunHarness } from '../support/run-harness.js';
 
@@ -112,4 +113,40 @@ describe('a worker SIGKILLed mid-run', () => {
     },
     180_000,
   );
+
+  it('just after saving its end: the run stays as it ended, and another worker frees its target', async () => {
+    const scenario = await harness.scenario('bad-deny-policy.yaml');
+    const doomed = startEntryProcess('worker/main.ts', {
+      ...harness.env,
+      GAMEDAY_FAILPOINTS: 'run.final=sigkill',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      await doomed.waitForLine(/consuming/);
+      const run = await submitRun(
+        { store: harness.store, queue, clock: systemClock },
+        { scenario, dryRun: true, createdBy: 'crash-test' },
+      );
+      expect((await doomed.exited).signal).toBe('SIGKILL');
+      const lockKey = keys.targetLock('', scenario.spec.target.namespace);
+      // Killed between the two writes: the end is saved, the run still holds its target.
+      expect((await harness.store.mustGet(run.id)).state).toBe('completed');
+      expect(await harness.store.redis.get(lockKey)).toBe(run.id);
+      expect(await harness.store.activeRunIds()).toContain(run.id);
+
+      const rescuer = await harness.startWorker('rescuer-final');
+      try {
+        await waitFor(async () => (await harness.store.redis.get(lockKey)) === null, {
+          description: `the target lock of ${run.id} released by the rescuer's sweeper`,
+          timeoutMs: 10_000,
+        });
+        expect(await harness.store.activeRunIds()).not.toContain(run.id);
+        expect((await harness.store.mustGet(run.id)).state).toBe('completed');
+      } finally {
+        await rescuer.stop();
+      }
+    } finally {
+      await doomed.kill();
+    }
+  }, 60_000);
 });
