@@ -251,7 +251,7 @@ class RunExecution {
 
   async run(): Promise<ProcessOutcome> {
     const { store } = this.deps;
-    const lock = await store.lockTarget(this.record.id, this.record.target);
+    const lock = await store.lockTarget(this.record.id, this.record.target, this.deps.worker);
     if (!lock.locked) {
       if (this.record.options.onTargetBusy === 'wait')
         return { kind: 'target busy', holder: lock.holder };

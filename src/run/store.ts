@@ -53,6 +53,18 @@ return 1`;
 const RENEW = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
+// The target lock, taken only by the run's lease holder: a worker that stalled while another
+// worker ran the run to its end must not lock the target for a run that is already over.
+// Returns 1 when the run holds the lock, 0 when the lease is gone, else the current holder.
+const LOCK_IF_LEASED = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return 1
+end
+if holder == ARGV[1] then return 1 end
+return holder`;
 const DELETE_IF_VALUE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`;
@@ -262,25 +274,34 @@ export class RunStore {
   // ---- per-target lock ----
 
   /**
-   * Takes the (cluster, namespace) lock for the run. A lock left by a run that has since ended
-   * (its worker died between finishing and unlocking) is taken over.
+   * Takes the (cluster, namespace) lock for the run, as the worker holding its lease (else
+   * {@link LeaseLost}). A lock left by a run that has since ended (its worker died between
+   * finishing and unlocking) is taken over.
    * Returns the id of the run holding the target when it is busy.
    */
   async lockTarget(
     runId: string,
     target: { context: string; namespace: string },
+    worker: string,
   ): Promise<{ locked: true } | { locked: false; holder: string }> {
     const key = keys.targetLock(target.context, target.namespace);
+    let holder = 'unknown';
     for (let attempt = 0; attempt < 3; attempt++) {
-      if ((await this.redis.set(key, runId, 'NX')) === 'OK') return { locked: true };
-      const holder = await this.redis.get(key);
-      if (holder === null) continue;
-      if (holder === runId) return { locked: true };
+      const answer = await this.redis.eval(
+        LOCK_IF_LEASED,
+        2,
+        key,
+        keys.lease(runId),
+        runId,
+        worker,
+      );
+      if (answer === 1) return { locked: true };
+      if (answer === 0) throw new LeaseLost(`worker ${worker} no longer holds run ${runId}`);
+      holder = String(answer);
       const other = await this.get(holder).catch(() => undefined);
       if (other && !isFinal(other.state)) return { locked: false, holder };
       await this.redis.eval(DELETE_IF_VALUE, 1, key, holder);
     }
-    const holder = (await this.redis.get(key)) ?? 'unknown';
     return { locked: false, holder };
   }
 

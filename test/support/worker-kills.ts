@@ -309,7 +309,13 @@ export async function findViolations(
     unreverted,
     marked: markedObjects(stack),
     notRestored,
-    locks: await store.redis.keys(`${keys.targetLock('', '').slice(0, -1)}*`),
+    locks: await Promise.all(
+      (await store.redis.keys(`${keys.targetLock('', '').slice(0, -1)}*`)).map(async (key) => {
+        const holder = (await store.redis.get(key)) ?? '?';
+        const record = await store.get(holder).catch(() => undefined);
+        return `${key} held by ${holder} (${record?.state ?? 'no record'}, ${record?.summary ?? ''})`;
+      }),
+    ),
   };
 }
 
