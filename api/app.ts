@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Express, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/logger.js';
+import { packageRoot } from '../src/package-root.js';
 import type { CheckResult } from '../src/redis.js';
 import type { ApiContext } from './context.js';
 import { HttpError } from './http-error.js';
@@ -42,11 +41,9 @@ const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/** `dashboard/` at the repository root: one level up from api/app.ts, two from dist/api/app.js. */
+/** `dashboard/` at the repository root, wherever this module runs from (source, dist/, a test build). */
 function dashboardDirectory(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'dashboard'), join(here, '..', '..', 'dashboard')];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+  return join(packageRoot(import.meta.url) ?? process.cwd(), 'dashboard');
 }
 
 /** Chart.js's UMD bundle; `chart.js/dist/*` is not in its package exports, its main is. */

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
 
 export interface BuildInfo {
   version: string;
@@ -20,20 +20,9 @@ export function buildInfo(): BuildInfo {
   return cached;
 }
 
-// Walks up from this module because it runs both from source (tsx) and from dist/.
 function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'gameday' && pkg.version) return pkg.version;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return '0.0.0-unknown';
-    dir = parent;
-  }
+  const root = packageRoot(import.meta.url);
+  if (root === undefined) return '0.0.0-unknown';
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0-unknown';
 }
