@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'reports/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'reports/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { trackChild } from './cleanup.js';
 import { waitFor } from './wait-for.js';
@@ -21,13 +22,30 @@ export interface EntryProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `node --import tsx <entry> [args]` with exactly `env` (plus PATH), from the repo root. */
+/**
+ * The test run's compiled sources (test/support/global-setup.ts), when running under Vitest with
+ * it; the soak script and a lone `npx tsx` run the TypeScript through tsx instead.
+ */
+const entryBuild: string | undefined = process.env['VITEST']
+  ? (await import('vitest')).inject('entryBuild')
+  : undefined;
+
+/** How to start `entry` (a .ts path from the repository root): compiled if built, else tsx. */
+function nodeArgs(entry: string): string[] {
+  if (entryBuild === undefined) return ['--import', 'tsx', entry];
+  return ['--enable-source-maps', join(entryBuild, entry.replace(/\.ts$/, '.js'))];
+}
+
+/**
+ * Starts `entry` with exactly `env` (plus PATH), from the repo root: `node <compiled entry>`
+ * in the test suite, as the image runs it, or `node --import tsx <entry>`.
+ */
 export function startEntryProcess(
   entry: string,
   env: Record<string, string>,
   args: string[] = [],
 ): EntryProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs(entry), ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
