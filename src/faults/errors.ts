@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import type { FindingCode } from './fault.js';
 
 /**
  * What can go wrong when a fault touches a cluster, typed so the run engine knows whether
@@ -34,6 +35,13 @@ export class Forbidden extends FaultError {
 export class NotAllowed extends FaultError {
   readonly retryable = false;
   override name = 'NotAllowed';
+  constructor(
+    message: string,
+    /** Set when the run itself could lift the refusal (see Finding.code). */
+    readonly code?: FindingCode,
+  ) {
+    super(message);
+  }
 }
 
 /** The object belongs to another run (or to nobody the tool knows): it will not touch it. */

@@ -7,7 +7,14 @@ import type { Journal } from './journal.js';
 export interface Finding {
   severity: 'info' | 'warning' | 'blocker';
   message: string;
+  /**
+   * For findings a client answers in its own terms: `mesh-wide-consent` (the run needs
+   * allowMeshWide, the CLI's --allow-mesh-wide).
+   */
+  code?: FindingCode;
 }
+
+export type FindingCode = 'mesh-wide-consent';
 
 /** A write the fault would send, as dry-run reports it. */
 export interface PlannedWrite {

@@ -24,6 +24,7 @@ export function assertAllowed(
   if (target.meshWide && !policy.allowMeshWide) {
     throw new NotAllowed(
       `${target.faultType} affects the whole mesh: start the run with allowMeshWide: true to confirm`,
+      'mesh-wide-consent',
     );
   }
 }

@@ -36,7 +36,11 @@ export function guardFault(spec: ScenarioFault, policy: SafetyPolicy): GuardedFa
       try {
         check(ctx);
       } catch (err) {
-        if (err instanceof NotAllowed) return [{ severity: 'blocker', message: err.message }];
+        if (err instanceof NotAllowed) {
+          return [
+            { severity: 'blocker', message: err.message, ...(err.code && { code: err.code }) },
+          ];
+        }
         throw err;
       }
       return fault.preflight(ctx, params);

@@ -17,7 +17,7 @@ import { RunObserver, type AlertSources, type TrafficSampler } from './observer.
 import { retryTransient } from './retry.js';
 import { LeaseLost, type RunStore } from './store.js';
 import { summarizeSamples } from './summary.js';
-import type { RunRecord, StopReason, TimelineEvent } from './types.js';
+import type { RunRecord, StopReason, TimelineEvent, Waiting } from './types.js';
 
 export interface EngineTiming {
   /** Run lease TTL: how soon another worker takes over a run whose worker died. */
@@ -208,10 +208,19 @@ class RunExecution {
   async #enter(state: RunState, message?: string): Promise<void> {
     assertTransition(this.record.state, state);
     this.record.state = state;
+    delete this.record.waiting;
     await this.#save();
     await this.#event({ at: this.#now, type: 'state', state, ...(message && { message }) });
     this.#log.info({ state, message }, `run ${state}`);
     failpoint(`run.${state}`);
+  }
+
+  /** Says what the run waits for now (saved only when that changes). */
+  async #wait(waiting: Waiting): Promise<void> {
+    const before = this.record.waiting;
+    if (before?.for === waiting.for && before.until === waiting.until) return;
+    this.record.waiting = waiting;
+    await this.#save();
   }
 
   // ---- stop conditions ----
@@ -419,8 +428,16 @@ class RunExecution {
   /** Holds the fault (auto) or waits for the responders' fix (responders), watching everything. */
   async #observe(): Promise<void> {
     const t0 = this.record.result.t0!;
-    const { mode } = this.record.scenario.spec.recovery;
+    const { mode, holdFor: holdText, timeout } = this.record.scenario.spec.recovery;
     const { holdFor, recoveryTimeout } = this.#durations;
+    await this.#wait(
+      mode === 'auto'
+        ? { for: `the ${holdText} hold to end; then the fault is reverted`, until: t0 + holdFor }
+        : {
+            for: `the responders to fix it (reverted for safety after ${timeout})`,
+            until: t0 + recoveryTimeout,
+          },
+    );
     let nextVerify = this.#now + 5_000;
     await this.#loop(
       async (now) => {
@@ -577,6 +594,7 @@ class RunExecution {
   /** Polls verify until it reports reverted, or the fault wait deadline passes. */
   async #verifyReverted(): Promise<Verification> {
     const deadline = this.#now + this.timing.faultWaitTimeoutMs;
+    await this.#wait({ for: 'the revert to show in the cluster', until: deadline });
     for (;;) {
       const result = await this.#verify();
       if (result.state === 'reverted' || this.#now >= deadline || this.lease.aborted) return result;
@@ -610,6 +628,31 @@ class RunExecution {
               now >= t0 + recoveryTimeout ||
               (s.status !== 'not recovered' && now >= settled),
           );
+        const waits: Waiting[] = [];
+        if (!detectionDone) {
+          waits.push({ for: 'an expected alert to fire', until: t0 + detectionTimeout });
+        }
+        if (!recoveryDone || !signalsDone) {
+          // Until the query's window has moved past the revert, its ratio still holds the fault.
+          const lag = this.record.result.measurementLagMs;
+          waits.push(
+            now < settled
+              ? {
+                  for:
+                    lag !== undefined
+                      ? `the ${formatElapsed(lag)} PromQL window to cover the recovery`
+                      : 'the samples to cover the recovery',
+                  until: Math.min(settled, t0 + recoveryTimeout),
+                }
+              : { for: 'traffic to recover', until: t0 + recoveryTimeout },
+          );
+        }
+        if (waits.length > 0) {
+          await this.#wait({
+            for: waits.map((w) => w.for).join(', and '),
+            until: Math.max(...waits.map((w) => w.until ?? 0)),
+          });
+        }
         return detectionDone && recoveryDone && signalsDone;
       },
       { guards: false },
@@ -625,6 +668,7 @@ class RunExecution {
       this.#fillResult(detection, recovery, now);
     }
     this.record.outcome = outcome;
+    delete this.record.waiting;
     if (this.#stop) this.record.stop = this.#stop;
     if (this.#failure) this.record.error = this.#failure;
     this.record.summary ??= summaryLine(this.record, outcome, this.#failure);

@@ -134,7 +134,16 @@ export interface RunRecord {
   error?: string;
   /** The worker that last held the run's lease. */
   worker?: string;
+  /** While the run is under way: what it waits for now, for people following it. */
+  waiting?: Waiting;
   toolVersion: string;
+}
+
+/** What a run in progress waits for, and when that wait ends at the latest (ms since the epoch). */
+export interface Waiting {
+  /** `the responders to fix it`, `the 1m PromQL window to cover the recovery`… */
+  for: string;
+  until?: number;
 }
 
 export type { TrafficSample };
