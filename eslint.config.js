@@ -39,6 +39,7 @@ export default tseslint.config(
         location: 'readonly',
         sessionStorage: 'readonly',
         fetch: 'readonly',
+        URLSearchParams: 'readonly',
       },
     },
   },

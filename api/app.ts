@@ -9,7 +9,9 @@ import { packageRoot } from '../src/package-root.js';
 import type { CheckResult } from '../src/redis.js';
 import type { ApiContext } from './context.js';
 import { HttpError } from './http-error.js';
-import { errorHandler, notFound, sendProblem } from './problem.js';
+import { errorHandler, notFound } from './problem.js';
+import { route } from './route.js';
+import { contract } from '../src/contract/operations.js';
 import { haltRouter } from './routes/halt.js';
 import { runsRouter } from './routes/runs.js';
 import { scenariosRouter } from './routes/scenarios.js';
@@ -83,32 +85,35 @@ export function createApp({ logger, metrics, readiness, api }: AppDependencies):
     }),
   );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  const noAuth = () => undefined;
+  route(app, noAuth, contract.health, async () => ({
+    status: 200,
+    body: { status: 'ok' as const },
+  }));
 
-  app.get('/readyz', async (_req, res) => {
+  route(app, noAuth, contract.ready, async () => {
     const checks = Object.fromEntries(
       await Promise.all(
         Object.entries(readiness).map(async ([name, check]) => [name, await check()] as const),
       ),
     );
     const failing = Object.entries(checks).filter(([, result]) => !result.ok);
-    if (failing.length === 0) {
-      res.json({ status: 'ready', checks });
-      return;
+    if (failing.length > 0) {
+      throw new HttpError(
+        503,
+        'Service Unavailable',
+        failing.map(([, result]) => (result.ok ? '' : result.reason)).join('; '),
+        { checks },
+      );
     }
-    sendProblem(res, {
-      title: 'Service Unavailable',
-      status: 503,
-      detail: failing.map(([, result]) => (result.ok ? '' : result.reason)).join('; '),
-      checks,
-    });
+    return { status: 200, body: { status: 'ready' as const, checks } };
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.metrics());
-  });
+  route(app, noAuth, contract.metrics, async () => ({
+    status: 200,
+    body: await metrics.metrics(),
+    contentType: metrics.contentType,
+  }));
 
   if (api) {
     // The webhook parses its own body, after checking its secret.
@@ -142,13 +147,14 @@ export function createApp({ logger, metrics, readiness, api }: AppDependencies):
     app.use(trendsRouter(api));
     app.use(schedulesRouter(api));
     app.use(gameDaysRouter(api));
-    app.get('/api/v1/openapi.json', (_req, res) => {
-      res.json(document());
-    });
+    route(app, noAuth, contract.openApi, async () => ({
+      status: 200,
+      body: document() as { openapi: string },
+    }));
 
     // The dashboard (SPEC §7): static files calling the API above, no build step.
     const dashboard = dashboardDirectory();
-    app.get('/', (_req, res) => {
+    app.get(contract.dashboard.path, (_req, res) => {
       dashboardHeaders(res);
       res.sendFile(join(dashboard, 'index.html'));
     });
@@ -156,7 +162,7 @@ export function createApp({ logger, metrics, readiness, api }: AppDependencies):
       '/dashboard',
       express.static(dashboard, { index: false, setHeaders: dashboardHeaders }),
     );
-    app.get('/assets/chart.umd.js', (_req, res) => {
+    app.get(contract.chartJs.path, (_req, res) => {
       dashboardHeaders(res);
       res.sendFile(chartJsFile(), { maxAge: '1h' });
     });

@@ -3,6 +3,7 @@ import express, { Router } from 'express';
 import type { Clock } from '../src/measure/types.js';
 import type { RunStore } from '../src/run/store.js';
 import { InvalidWebhookPayload, parseWebhook } from '../src/signals/webhook.js';
+import { contract } from '../src/contract/operations.js';
 import { sendProblem } from './problem.js';
 
 /** Alertmanager batches alerts per group; a few hundred alerts stay well under this. */
@@ -26,7 +27,7 @@ export function webhookRouter(deps: {
 }): Router {
   const router = Router();
   router.post(
-    '/api/v1/alertmanager/webhook',
+    contract.alertmanagerWebhook.path,
     (req, res, next) => {
       if (deps.secret === undefined) {
         sendProblem(res, {

@@ -1,3 +1,11 @@
+import {
+  contract,
+  pathOf,
+  type CallInput,
+  type Operation,
+  type OperationId,
+  type SuccessBody,
+} from '../src/contract/operations.js';
 import { ApiError, type FieldError } from './errors.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
@@ -15,36 +23,52 @@ export function clientConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Clien
   };
 }
 
-export interface ApiResponse {
-  status: number;
-  contentType: string;
-  text: string;
-}
+type Op<I extends OperationId> = (typeof contract)[I];
 
-type Query = Record<string, string | undefined>;
-
-/** A thin client of the gameday API: JSON in, JSON out, problem+json turned into ApiError. */
+/**
+ * The client of the gameday API, typed by its contract (src/contract/operations.ts): an
+ * operation's id names its method and path, its parameters and body are the contract's, and so
+ * is what it answers. problem+json answers become {@link ApiError}.
+ */
 export class ApiClient {
   constructor(private readonly config: ClientConfig) {}
 
-  async request(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-    path: string,
-    options: { body?: unknown; query?: Query } = {},
-  ): Promise<ApiResponse> {
-    const url = new URL(this.config.baseUrl + path);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, value);
+  /** Calls an operation that answers JSON (or nothing) and returns its body. */
+  async call<I extends OperationId>(id: I, input: CallInput<Op<I>>): Promise<SuccessBody<Op<I>>> {
+    const { text, contentType } = await this.#send(contract[id], input);
+    if (text === '') return undefined as SuccessBody<Op<I>>;
+    try {
+      return JSON.parse(text) as SuccessBody<Op<I>>;
+    } catch {
+      throw new ApiError(
+        `${id}: expected JSON, got ${contentType || 'no content type'}`,
+        undefined,
+      );
+    }
+  }
+
+  /** Calls an operation that answers text (reports) and returns it as it came. */
+  async text<I extends OperationId>(id: I, input: CallInput<Op<I>>): Promise<string> {
+    return (await this.#send(contract[id], input)).text;
+  }
+
+  async #send(
+    op: Operation,
+    input: { params?: unknown; query?: unknown; body?: unknown },
+  ): Promise<{ text: string; contentType: string }> {
+    const url = new URL(this.config.baseUrl + pathOf(op, input.params as Record<string, string>));
+    for (const [key, value] of Object.entries((input.query ?? {}) as Record<string, unknown>)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
     if (this.config.token !== undefined) headers['authorization'] = `Bearer ${this.config.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (input.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await fetch(url, {
-        method,
+        method: op.method.toUpperCase(),
         headers,
-        ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+        ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
@@ -58,24 +82,7 @@ export class ApiClient {
     const text = await response.text();
     const contentType = response.headers.get('content-type') ?? '';
     if (!response.ok) throw problemError(response.status, contentType, text, this.config);
-    return { status: response.status, contentType, text };
-  }
-
-  async json<T = unknown>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-    path: string,
-    options: { body?: unknown; query?: Query } = {},
-  ): Promise<T> {
-    const response = await this.request(method, path, options);
-    if (response.text === '') return undefined as T;
-    try {
-      return JSON.parse(response.text) as T;
-    } catch {
-      throw new ApiError(
-        `${method} ${path}: expected JSON, got ${response.contentType || 'no content type'}`,
-        response.status,
-      );
-    }
+    return { text, contentType };
   }
 }
 

@@ -74,12 +74,48 @@ const token = () => sessionStorage.getItem('gameday.token') ?? '';
 
 class ApiError extends Error {}
 
-/** fetch against the API; a problem+json answer becomes an ApiError carrying its detail. */
-async function api(path, { method = 'GET', body } = {}) {
+/**
+ * The API's operations by id, from its OpenAPI document, which the server generates from its
+ * contract (src/contract/operations.ts): the dashboard names operations, never paths.
+ */
+let operations;
+async function operation(id) {
+  operations ??= fetch('/api/v1/openapi.json')
+    .then((res) => {
+      if (!res.ok) throw new ApiError(`the API description: ${res.status} ${res.statusText}`);
+      return res.json();
+    })
+    .then((document) => {
+      const byId = new Map();
+      for (const [path, item] of Object.entries(document.paths)) {
+        for (const [method, op] of Object.entries(item)) {
+          byId.set(op.operationId, { method: method.toUpperCase(), path });
+        }
+      }
+      return byId;
+    })
+    .catch((err) => {
+      operations = undefined; // try again on the next call
+      throw err;
+    });
+  const found = (await operations).get(id);
+  if (!found) throw new ApiError(`this API has no operation ${id}`);
+  return found;
+}
+
+/** Calls an operation of the API; a problem+json answer becomes an ApiError carrying its detail. */
+async function call(id, { params = {}, query = {}, body } = {}) {
+  const { method, path } = await operation(id);
+  const search = new URLSearchParams(
+    Object.entries(query).filter(([, value]) => value !== undefined),
+  ).toString();
+  const url =
+    path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name])) +
+    (search ? `?${search}` : '');
   const headers = { Accept: 'application/json, application/problem+json' };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, {
+  const res = await fetch(url, {
     method,
     headers,
     ...(body !== undefined && { body: JSON.stringify(body) }),
@@ -96,7 +132,7 @@ async function api(path, { method = 'GET', body } = {}) {
   }
   return res;
 }
-const getJson = async (path) => (await api(path)).json();
+const callJson = async (id, input) => (await call(id, input)).json();
 
 /** Runs `task` now and every POLL_MS until the route changes or it returns false. */
 function poll(task) {
@@ -169,7 +205,7 @@ function runsPage() {
 
   const seen = new Map();
   const refresh = async () => {
-    const { items } = await getJson('/api/v1/runs?limit=50');
+    const { items } = await callJson('listRuns', { query: { limit: 50 } });
     const changes = [];
     for (const run of items) {
       const before = seen.get(run.id);
@@ -231,7 +267,7 @@ function startForm(onStarted) {
   const dryRun = el('input', { id: 'start-dry-run', type: 'checkbox', name: 'dryRun' });
   const meshWide = el('input', { id: 'start-mesh-wide', type: 'checkbox', name: 'allowMeshWide' });
   const button = el('button', { type: 'submit', text: 'Start run' });
-  getJson('/api/v1/scenarios')
+  callJson('listScenarios')
     .then(({ items }) =>
       select.replaceChildren(
         ...items.map((s) => el('option', { value: s.name, text: `${s.name} (${s.fault})` })),
@@ -258,8 +294,7 @@ function startForm(onStarted) {
         }
         button.disabled = true;
         try {
-          const res = await api('/api/v1/runs', {
-            method: 'POST',
+          const res = await call('createRun', {
             body: { scenario, dryRun: dryRun.checked, allowMeshWide: meshWide.checked },
           });
           const run = await res.json();
@@ -343,7 +378,7 @@ function runPage(id) {
     onclick: async () => {
       if (!window.confirm(`Abort run ${id}? Its fault is reverted at once.`)) return;
       try {
-        await api(`/api/v1/runs/${id}/abort`, { method: 'POST', body: {} });
+        await call('abortRun', { params: { id }, body: {} });
         announce(`Abort of run ${id} requested.`);
       } catch (err) {
         showError(err.message);
@@ -390,8 +425,8 @@ function runPage(id) {
   let lastState;
   const load = async () => {
     const [run, { items }] = await Promise.all([
-      getJson(`/api/v1/runs/${id}`),
-      getJson(`/api/v1/runs/${id}/events`),
+      callJson('getRun', { params: { id } }),
+      callJson('listRunEvents', { params: { id } }),
     ]);
     if (lastState !== undefined && lastState !== run.state) {
       announce(`Run ${id} is now ${run.state}.`);
@@ -460,8 +495,8 @@ function noteForm(id, onAdded) {
       onsubmit: async (event) => {
         event.preventDefault();
         try {
-          await api(`/api/v1/runs/${id}/events`, {
-            method: 'POST',
+          await call('addRunEvent', {
+            params: { id },
             body: {
               type: type.value,
               author: author.value.trim(),
@@ -488,7 +523,8 @@ function noteForm(id, onAdded) {
 
 async function downloadReport(id, format, collection = 'runs') {
   try {
-    const blob = await (await api(`/api/v1/${collection}/${id}/report?format=${format}`)).blob();
+    const report = collection === 'gamedays' ? 'getGameDayReport' : 'getRunReport';
+    const blob = await (await call(report, { params: { id }, query: { format } })).blob();
     const url = URL.createObjectURL(blob);
     const extension = { md: 'md', json: 'json', junit: 'xml', html: 'html' }[format];
     el('a', { href: url, download: `gameday-${id}.${extension}` }).click();
@@ -585,7 +621,7 @@ function trendsPage() {
   );
 
   stopPolling = poll(async () => {
-    const trends = await getJson('/api/v1/trends?bucket=week');
+    const trends = await callJson('getTrends', { query: { bucket: 'week' } });
     const runs = trends.scenarios.reduce((sum, s) => sum + s.overall.count, 0);
     coverage.replaceChildren(
       ...[

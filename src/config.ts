@@ -100,7 +100,8 @@ const integerBetween = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `expected an integer from ${min} to ${max}`);
 
-const commaList = (item: z.ZodType<string, string>) =>
+/** A comma-separated list (`a, b,c`): trimmed, empty items dropped, each checked by `item`. */
+export const commaList = (item: z.ZodType<string, string>) =>
   z
     .string()
     .transform((text) =>

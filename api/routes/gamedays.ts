@@ -1,29 +1,41 @@
 import { Router } from 'express';
+import { contract } from '../../src/contract/operations.js';
 import {
   GameDayStore,
   resolveGameDay,
   submitGameDay,
   UnknownScenario,
+  type GameDayRecord,
 } from '../../src/run/gameday.js';
 import { Halted } from '../../src/run/submit.js';
 import { validateGameDay } from '../../src/scenario/validate.js';
 import type { GameDay } from '../../src/scenario/schema.js';
-import { requireRole } from '../auth.js';
-import { audit, type ApiContext } from '../context.js';
-import {
-  badRequest,
-  conflict,
-  notFoundError,
-  parseOrThrow,
-  resolveNamedOrInline,
-} from '../http-error.js';
 import { renderGameDayReport } from '../../src/report/index.js';
 import type { ReportInput } from '../../src/report/types.js';
-import { createGameDayBody, reportQuery, runIdParams } from '../schemas.js';
+import { audit, type ApiContext } from '../context.js';
+import { badRequest, conflict, notFoundError, resolveNamedOrInline } from '../http-error.js';
+import { reportReply } from '../report-reply.js';
+import { route } from '../route.js';
+
+/** One line of the GameDay list. */
+function summarizeGameDay(record: GameDayRecord) {
+  return {
+    id: record.id,
+    name: record.gameDay.metadata.name,
+    state: record.state,
+    createdAt: new Date(record.createdAt).toISOString(),
+    createdBy: record.createdBy,
+    dryRun: record.options.dryRun,
+    scenarios: record.scenarios.length,
+    children: record.children,
+    verdict: record.result?.verdict ?? null,
+  };
+}
 
 /** GameDays (SPEC §3): scenarios run in order as child runs of one parent record. */
 export function gameDaysRouter(ctx: ApiContext): Router {
   const router = Router();
+  const { authenticate } = ctx;
   const gameDays = new GameDayStore(ctx.store);
 
   async function resolve(input: string | Record<string, unknown>): Promise<GameDay> {
@@ -37,8 +49,13 @@ export function gameDaysRouter(ctx: ApiContext): Router {
     );
   }
 
-  router.post('/api/v1/gamedays', requireRole(ctx.authenticate, 'operator'), async (req, res) => {
-    const body = parseOrThrow('body', createGameDayBody, req.body);
+  async function mustGet(id: string): Promise<GameDayRecord> {
+    const found = await gameDays.get(id);
+    if (!found) throw notFoundError(`no GameDay run with id ${id}`);
+    return found;
+  }
+
+  route(router, authenticate, contract.createGameDay, async ({ body, caller }, req) => {
     const gameDay = await resolve(body.gameday);
     const catalogue = await ctx.catalogue();
     try {
@@ -49,14 +66,14 @@ export function gameDaysRouter(ctx: ApiContext): Router {
           scenarios: resolveGameDay(gameDay, catalogue.scenarios),
           allowMeshWide: body.allowMeshWide,
           dryRun: body.dryRun,
-          createdBy: req.caller!.name,
+          createdBy: caller!.name,
         },
       );
       await audit(ctx, req, 'gameday.create', {
         gameDayId: parent.id,
         name: gameDay.metadata.name,
       });
-      res.status(202).location(`/api/v1/gamedays/${parent.id}`).json(parent);
+      return { status: 202, body: parent, headers: { Location: `/api/v1/gamedays/${parent.id}` } };
     } catch (err) {
       if (err instanceof Halted) throw conflict(err.message, { halted: true });
       if (err instanceof UnknownScenario) {
@@ -68,45 +85,37 @@ export function gameDaysRouter(ctx: ApiContext): Router {
     }
   });
 
-  router.get('/api/v1/gamedays/:id', requireRole(ctx.authenticate, 'viewer'), async (req, res) => {
-    const { id } = parseOrThrow('params', runIdParams, req.params);
-    const found = await gameDays.get(id);
-    if (!found) throw notFoundError(`no GameDay run with id ${id}`);
-    res.json(found);
-  });
+  route(router, authenticate, contract.listGameDays, async ({ query }) => ({
+    status: 200,
+    body: { items: (await gameDays.list(query.limit)).map(summarizeGameDay) },
+  }));
+
+  route(router, authenticate, contract.getGameDay, async ({ params }) => ({
+    status: 200,
+    body: await mustGet(params.id),
+  }));
 
   // The combined report: one section per child run, as the run report renders it. A GameDay
   // still running renders too, marked in progress.
-  router.get(
-    '/api/v1/gamedays/:id/report',
-    requireRole(ctx.authenticate, 'viewer'),
-    async (req, res) => {
-      const { id } = parseOrThrow('params', runIdParams, req.params);
-      const { format } = parseOrThrow('query', reportQuery, req.query);
-      const record = await gameDays.get(id);
-      if (!record) throw notFoundError(`no GameDay run with id ${id}`);
-      const children: ReportInput[] = [];
-      for (const childId of record.children) {
-        const child = await ctx.store.get(childId);
-        if (!child) continue;
-        const [events, samples, signalSamples] = await Promise.all([
-          ctx.store.events(childId),
-          ctx.store.samples(childId),
-          ctx.store.signalSamples(childId),
-        ]);
-        children.push({ record: child, events, samples, signalSamples });
-      }
-      const report = renderGameDayReport({ record, children }, format);
-      if (format !== 'json') {
-        const extension = format === 'junit' ? 'xml' : format;
-        res.setHeader(
-          'Content-Disposition',
-          `inline; filename="gameday-${record.id}.${extension}"`,
-        );
-      }
-      res.type(report.contentType).send(report.body);
-    },
-  );
+  route(router, authenticate, contract.getGameDayReport, async ({ params, query }) => {
+    const record = await mustGet(params.id);
+    const children: ReportInput[] = [];
+    for (const childId of record.children) {
+      const child = await ctx.store.get(childId);
+      if (!child) continue;
+      const [events, samples, signalSamples] = await Promise.all([
+        ctx.store.events(childId),
+        ctx.store.samples(childId),
+        ctx.store.signalSamples(childId),
+      ]);
+      children.push({ record: child, events, samples, signalSamples });
+    }
+    return reportReply(
+      `gameday-${record.id}`,
+      query.format,
+      renderGameDayReport({ record, children }, query.format),
+    );
+  });
 
   return router;
 }

@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import { requireRole } from '../auth.js';
-import { audit, type ApiContext } from '../context.js';
-import { parseOrThrow } from '../http-error.js';
+import { contract } from '../../src/contract/operations.js';
+import type { AuditEntry } from '../../src/contract/schemas.js';
 import { keys } from '../../src/run/keys.js';
-import { auditQuery, haltBody } from '../schemas.js';
+import { audit, type ApiContext } from '../context.js';
+import { route } from '../route.js';
 
 /**
  * The kill switch (SPEC §4): while engaged, every running run reverts and ends aborted (each
@@ -12,45 +12,51 @@ import { auditQuery, haltBody } from '../schemas.js';
  */
 export function haltRouter(ctx: ApiContext): Router {
   const router = Router();
-  const viewer = requireRole(ctx.authenticate, 'viewer');
-  const admin = requireRole(ctx.authenticate, 'admin');
+  const { authenticate } = ctx;
 
-  router.get('/api/v1/halt', viewer, async (_req, res) => {
+  route(router, authenticate, contract.getHalt, async () => {
     const halt = await ctx.store.haltState();
-    res.json(
-      halt ? { halted: true, ...halt, at: new Date(halt.at).toISOString() } : { halted: false },
-    );
+    return {
+      status: 200,
+      body: halt
+        ? { halted: true as const, ...halt, at: new Date(halt.at).toISOString() }
+        : { halted: false as const },
+    };
   });
 
-  router.post('/api/v1/halt', admin, async (req, res) => {
-    const body = parseOrThrow('body', haltBody, req.body);
+  route(router, authenticate, contract.engageHalt, async ({ body, caller }, req) => {
     const at = ctx.clock.now();
-    await ctx.store.halt({ by: req.caller!.name, reason: body.reason, at });
+    await ctx.store.halt({ by: caller!.name, reason: body.reason, at });
     const active = await ctx.store.activeRunIds();
     await audit(ctx, req, 'halt.engage', { reason: body.reason, activeRuns: active.length });
-    res.status(202).json({
-      halted: true,
-      by: req.caller!.name,
-      reason: body.reason,
-      at: new Date(at).toISOString(),
-      activeRuns: active,
-    });
+    return {
+      status: 202,
+      body: {
+        halted: true as const,
+        by: caller!.name,
+        reason: body.reason,
+        at: new Date(at).toISOString(),
+        activeRuns: active,
+      },
+    };
   });
 
-  router.delete('/api/v1/halt', admin, async (req, res) => {
+  route(router, authenticate, contract.releaseHalt, async (_input, req) => {
     await ctx.store.release();
     await audit(ctx, req, 'halt.release', {});
-    res.json({ halted: false });
+    return { status: 200, body: { halted: false as const } };
   });
 
   /** The audit log of API writes, newest first: who engaged the kill switch, started runs… */
-  router.get('/api/v1/audit', admin, async (req, res) => {
-    const query = parseOrThrow('query', auditQuery, req.query);
+  route(router, authenticate, contract.listAudit, async ({ query }) => {
     const [lines, total] = await Promise.all([
       ctx.store.redis.lrange(keys.audit, query.offset, query.offset + query.limit - 1),
       ctx.store.redis.llen(keys.audit),
     ]);
-    res.json({ entries: lines.map((line) => JSON.parse(line) as unknown), total });
+    return {
+      status: 200,
+      body: { entries: lines.map((line) => JSON.parse(line) as AuditEntry), total },
+    };
   });
 
   return router;

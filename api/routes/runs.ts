@@ -1,4 +1,7 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
+import type { z } from 'zod';
+import { contract } from '../../src/contract/operations.js';
+import type { runSummary } from '../../src/contract/schemas.js';
 import { listRuns, decodeCursor, encodeCursor } from '../../src/run/list.js';
 import { isFinal } from '../../src/run/lifecycle.js';
 import { Halted, InvalidOverrides, submitRun } from '../../src/run/submit.js';
@@ -6,25 +9,10 @@ import type { RunRecord } from '../../src/run/types.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { renderReport } from '../../src/report/index.js';
-import { requireRole } from '../auth.js';
 import { audit, type ApiContext } from '../context.js';
-import {
-  badRequest,
-  conflict,
-  notFoundError,
-  parseOrThrow,
-  resolveNamedOrInline,
-} from '../http-error.js';
-import {
-  abortBody,
-  createRunBody,
-  listRunsQuery,
-  reportQuery,
-  responderEventBody,
-  runIdParams,
-  type runSummary,
-} from '../schemas.js';
-import type { z } from 'zod';
+import { badRequest, conflict, notFoundError, resolveNamedOrInline } from '../http-error.js';
+import { reportReply } from '../report-reply.js';
+import { route } from '../route.js';
 
 export function summarize(record: RunRecord): z.output<typeof runSummary> {
   return {
@@ -59,8 +47,7 @@ export async function resolveScenario(
   );
 }
 
-export async function mustGetRun(ctx: ApiContext, req: Request): Promise<RunRecord> {
-  const { id } = parseOrThrow('params', runIdParams, req.params);
+async function mustGetRun(ctx: ApiContext, id: string): Promise<RunRecord> {
   const record = await ctx.store.get(id);
   if (!record) throw notFoundError(`no run with id ${id}`);
   return record;
@@ -68,11 +55,9 @@ export async function mustGetRun(ctx: ApiContext, req: Request): Promise<RunReco
 
 export function runsRouter(ctx: ApiContext): Router {
   const router = Router();
-  const viewer = requireRole(ctx.authenticate, 'viewer');
-  const operator = requireRole(ctx.authenticate, 'operator');
+  const { authenticate } = ctx;
 
-  router.post('/api/v1/runs', operator, async (req, res) => {
-    const body = parseOrThrow('body', createRunBody, req.body);
+  route(router, authenticate, contract.createRun, async ({ body, caller }, req) => {
     const scenario = await resolveScenario(ctx, body.scenario);
     let record: RunRecord;
     try {
@@ -84,7 +69,7 @@ export function runsRouter(ctx: ApiContext): Router {
           dryRun: body.dryRun,
           allowMeshWide: body.allowMeshWide,
           onTargetBusy: body.onTargetBusy,
-          createdBy: req.caller!.name,
+          createdBy: caller!.name,
         },
       );
     } catch (err) {
@@ -105,11 +90,10 @@ export function runsRouter(ctx: ApiContext): Router {
       dryRun: body.dryRun,
       allowMeshWide: body.allowMeshWide,
     });
-    res.status(202).location(`/api/v1/runs/${record.id}`).json(record);
+    return { status: 202, body: record, headers: { Location: `/api/v1/runs/${record.id}` } };
   });
 
-  router.get('/api/v1/runs', viewer, async (req, res) => {
-    const query = parseOrThrow('query', listRunsQuery, req.query);
+  route(router, authenticate, contract.listRuns, async ({ query }) => {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) {
       throw badRequest('query.cursor: not a cursor this API issued', [
@@ -126,37 +110,45 @@ export function runsRouter(ctx: ApiContext): Router {
       },
       { limit: query.limit, ...(after && { after }) },
     );
-    res.json({
-      items: page.items.map(summarize),
-      ...(page.next && { nextCursor: encodeCursor(page.next) }),
-    });
+    return {
+      status: 200,
+      body: {
+        items: page.items.map(summarize),
+        ...(page.next && { nextCursor: encodeCursor(page.next) }),
+      },
+    };
   });
 
-  router.get('/api/v1/runs/:id', viewer, async (req, res) => {
-    res.json(await mustGetRun(ctx, req));
+  route(router, authenticate, contract.getRun, async ({ params }) => ({
+    status: 200,
+    body: await mustGetRun(ctx, params.id),
+  }));
+
+  route(
+    router,
+    authenticate,
+    contract.abortRun,
+    async ({ params, body, caller }, req) => {
+      const record = await mustGetRun(ctx, params.id);
+      if (isFinal(record.state)) throw conflict(`run ${record.id} already ended (${record.state})`);
+      await ctx.store.requestAbort(record.id, {
+        by: caller!.name,
+        reason: body.reason,
+        at: ctx.clock.now(),
+      });
+      await audit(ctx, req, 'run.abort', { runId: record.id, reason: body.reason });
+      return { status: 202, body: { id: record.id, abortRequested: true as const } };
+    },
+    { emptyBodyIsObject: true },
+  );
+
+  route(router, authenticate, contract.listRunEvents, async ({ params }) => {
+    const record = await mustGetRun(ctx, params.id);
+    return { status: 200, body: { items: await ctx.store.events(record.id) } };
   });
 
-  router.post('/api/v1/runs/:id/abort', operator, async (req, res) => {
-    const record = await mustGetRun(ctx, req);
-    const body = parseOrThrow('body', abortBody, req.body ?? {});
-    if (isFinal(record.state)) throw conflict(`run ${record.id} already ended (${record.state})`);
-    await ctx.store.requestAbort(record.id, {
-      by: req.caller!.name,
-      reason: body.reason,
-      at: ctx.clock.now(),
-    });
-    await audit(ctx, req, 'run.abort', { runId: record.id, reason: body.reason });
-    res.status(202).json({ id: record.id, abortRequested: true });
-  });
-
-  router.get('/api/v1/runs/:id/events', viewer, async (req, res) => {
-    const record = await mustGetRun(ctx, req);
-    res.json({ items: await ctx.store.events(record.id) });
-  });
-
-  router.post('/api/v1/runs/:id/events', operator, async (req, res) => {
-    const record = await mustGetRun(ctx, req);
-    const body = parseOrThrow('body', responderEventBody, req.body);
+  route(router, authenticate, contract.addRunEvent, async ({ params, body }, req) => {
+    const record = await mustGetRun(ctx, params.id);
     const event = await ctx.store.addResponderEvent(record.id, {
       type: body.type,
       author: body.author,
@@ -164,23 +156,21 @@ export function runsRouter(ctx: ApiContext): Router {
       at: ctx.clock.now(),
     });
     await audit(ctx, req, 'run.event', { runId: record.id, type: body.type, author: body.author });
-    res.status(201).json(event);
+    return { status: 201, body: event };
   });
 
-  router.get('/api/v1/runs/:id/report', viewer, async (req, res) => {
-    const record = await mustGetRun(ctx, req);
-    const { format } = parseOrThrow('query', reportQuery, req.query);
+  route(router, authenticate, contract.getRunReport, async ({ params, query }) => {
+    const record = await mustGetRun(ctx, params.id);
     const [events, samples, signalSamples] = await Promise.all([
       ctx.store.events(record.id),
       ctx.store.samples(record.id),
       ctx.store.signalSamples(record.id),
     ]);
-    const report = renderReport({ record, events, samples, signalSamples }, format);
-    if (format === 'html' || format === 'md' || format === 'junit') {
-      const extension = format === 'junit' ? 'xml' : format;
-      res.setHeader('Content-Disposition', `inline; filename="gameday-${record.id}.${extension}"`);
-    }
-    res.type(report.contentType).send(report.body);
+    return reportReply(
+      `gameday-${record.id}`,
+      query.format,
+      renderReport({ record, events, samples, signalSamples }, query.format),
+    );
   });
 
   return router;

@@ -1,17 +1,17 @@
 import { Router } from 'express';
 import { Schedules, type ScheduleTarget } from '../../src/run/schedules.js';
-import { requireRole } from '../auth.js';
-import { audit, type ApiContext } from '../context.js';
-import { badRequest, notFoundError, parseOrThrow } from '../http-error.js';
-import { createScheduleBody, scheduleBody, scheduleIdParams } from '../schemas.js';
 import type { z } from 'zod';
+import { contract } from '../../src/contract/operations.js';
+import type { scheduleBody } from '../../src/contract/schemas.js';
+import { audit, type ApiContext } from '../context.js';
+import { badRequest, notFoundError } from '../http-error.js';
+import { route } from '../route.js';
 
 /** Cron GameDays on BullMQ job schedulers (SPEC §8: schedules CRUD). */
 export function schedulesRouter(ctx: ApiContext): Router {
   const router = Router();
   const schedules = new Schedules(ctx.queue);
-  const viewer = requireRole(ctx.authenticate, 'viewer');
-  const operator = requireRole(ctx.authenticate, 'operator');
+  const { authenticate } = ctx;
 
   /** The schedule's target, checked against the catalogue now, so a typo fails at once. */
   async function target(
@@ -40,56 +40,49 @@ export function schedulesRouter(ctx: ApiContext): Router {
     };
   }
 
-  router.get('/api/v1/schedules', viewer, async (_req, res) => {
-    res.json({ items: await schedules.list() });
+  route(router, authenticate, contract.listSchedules, async () => ({
+    status: 200,
+    body: { items: await schedules.list() },
+  }));
+
+  route(router, authenticate, contract.getSchedule, async ({ params }) => {
+    const found = await schedules.get(params.id);
+    if (!found) throw notFoundError(`no schedule ${params.id}`);
+    return { status: 200, body: found };
   });
 
-  router.get('/api/v1/schedules/:id', viewer, async (req, res) => {
-    const { id } = parseOrThrow('params', scheduleIdParams, req.params);
-    const found = await schedules.get(id);
-    if (!found) throw notFoundError(`no schedule ${id}`);
-    res.json(found);
-  });
-
-  router.post('/api/v1/schedules', operator, async (req, res) => {
-    const body = parseOrThrow('body', createScheduleBody, req.body);
+  route(router, authenticate, contract.createSchedule, async ({ body, caller }, req) => {
     if (await schedules.get(body.id)) {
       throw badRequest(
         `body.id: a schedule ${body.id} already exists; PUT /api/v1/schedules/${body.id} changes it`,
         [{ field: 'body.id', message: 'already exists' }],
       );
     }
-    const info = await schedules.upsert(
-      body.id,
-      body.schedule,
-      await target(body, req.caller!.name),
-    );
+    const info = await schedules.upsert(body.id, body.schedule, await target(body, caller!.name));
     await audit(ctx, req, 'schedule.create', {
       scheduleId: body.id,
       schedule: body.schedule,
       target: info.name,
     });
-    res.status(201).location(`/api/v1/schedules/${body.id}`).json(info);
+    return { status: 201, body: info, headers: { Location: `/api/v1/schedules/${body.id}` } };
   });
 
-  router.put('/api/v1/schedules/:id', operator, async (req, res) => {
-    const { id } = parseOrThrow('params', scheduleIdParams, req.params);
-    const body = parseOrThrow('body', scheduleBody, req.body);
+  route(router, authenticate, contract.replaceSchedule, async ({ params, body, caller }, req) => {
+    const { id } = params;
     if (!(await schedules.get(id))) throw notFoundError(`no schedule ${id}`);
-    const info = await schedules.upsert(id, body.schedule, await target(body, req.caller!.name));
+    const info = await schedules.upsert(id, body.schedule, await target(body, caller!.name));
     await audit(ctx, req, 'schedule.update', {
       scheduleId: id,
       schedule: body.schedule,
       target: info.name,
     });
-    res.json(info);
+    return { status: 200, body: info };
   });
 
-  router.delete('/api/v1/schedules/:id', operator, async (req, res) => {
-    const { id } = parseOrThrow('params', scheduleIdParams, req.params);
-    if (!(await schedules.remove(id))) throw notFoundError(`no schedule ${id}`);
-    await audit(ctx, req, 'schedule.delete', { scheduleId: id });
-    res.status(204).end();
+  route(router, authenticate, contract.deleteSchedule, async ({ params }, req) => {
+    if (!(await schedules.remove(params.id))) throw notFoundError(`no schedule ${params.id}`);
+    await audit(ctx, req, 'schedule.delete', { scheduleId: params.id });
+    return { status: 204, body: undefined };
   });
 
   return router;

@@ -1,10 +1,10 @@
 import { Router } from 'express';
+import { contract } from '../../src/contract/operations.js';
 import { TrendIndex } from '../../src/trends/index-store.js';
 import { TrendRangeError } from '../../src/trends/aggregate.js';
-import { requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { badRequest, parseOrThrow } from '../http-error.js';
-import { trendsQuery } from '../schemas.js';
+import { badRequest } from '../http-error.js';
+import { route } from '../route.js';
 
 const DEFAULT_RANGE_MS = 90 * 24 * 3_600_000;
 
@@ -12,19 +12,19 @@ const DEFAULT_RANGE_MS = 90 * 24 * 3_600_000;
 export function trendsRouter(ctx: ApiContext): Router {
   const router = Router();
   const index = new TrendIndex(ctx.store.redis);
-  router.get('/api/v1/trends', requireRole(ctx.authenticate, 'viewer'), async (req, res) => {
-    const query = parseOrThrow('query', trendsQuery, req.query);
+  route(router, ctx.authenticate, contract.getTrends, async ({ query }) => {
     const to = query.to ?? ctx.clock.now();
     const from = query.from ?? to - DEFAULT_RANGE_MS;
     try {
-      res.json(
-        await index.query({
+      return {
+        status: 200,
+        body: await index.query({
           from,
           to,
           bucket: query.bucket,
           ...(query.scenario !== undefined && { scenarios: query.scenario }),
         }),
-      );
+      };
     } catch (err) {
       if (err instanceof TrendRangeError) {
         throw badRequest(`query: ${err.message}`, [{ field: 'query.from', message: err.message }]);

@@ -71,7 +71,7 @@ async function main(): Promise<number> {
       `${step}: ${scenario.spec.fault.type} in ${scenario.spec.target.namespace}; waiting for a clean baseline…`,
     );
     await waitForCleanBaseline(prometheus, scenario, 300_000);
-    const created = await api.json<RunRecord>('POST', '/api/v1/runs', {
+    const created = await api.call('createRun', {
       body: { scenario, allowMeshWide: true, onTargetBusy: 'wait' },
     });
     out.line(`${step}: run ${created.id} queued`);

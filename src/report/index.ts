@@ -4,7 +4,7 @@ import { renderHtml } from './html.js';
 import { buildReport } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import { REPORT_FORMATS, type ReportFormat, type ReportInput } from './types.js';
+import { REPORT_CONTENT_TYPES, type ReportFormat, type ReportInput } from './types.js';
 
 export { escapeHtml, escapeXml, stripXmlIllegal } from './escape.js';
 export { renderChart, chartMarkers, type Marker, type MarkerKind } from './chart.js';
@@ -24,17 +24,6 @@ export { buildReport, objectiveTitle } from './json.js';
 export { renderJunit, renderJunitReport } from './junit.js';
 export { mdCell, mdText, renderMarkdown, renderMarkdownReport } from './markdown.js';
 export * from './types.js';
-
-export const REPORT_CONTENT_TYPES: Record<ReportFormat, string> = {
-  json: 'application/json',
-  md: 'text/markdown; charset=utf-8',
-  html: 'text/html; charset=utf-8',
-  junit: 'application/xml; charset=utf-8',
-};
-
-export function isReportFormat(value: unknown): value is ReportFormat {
-  return typeof value === 'string' && (REPORT_FORMATS as readonly string[]).includes(value);
-}
 
 /** A run's report in one format, with the content type to serve it as. */
 export function renderReport(

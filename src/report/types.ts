@@ -39,6 +39,26 @@ export const REPORT_VERSION = 1;
 export const REPORT_FORMATS = ['json', 'md', 'html', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+export function isReportFormat(value: unknown): value is ReportFormat {
+  return typeof value === 'string' && (REPORT_FORMATS as readonly string[]).includes(value);
+}
+
+/** What each format is served as. */
+export const REPORT_CONTENT_TYPES: Record<ReportFormat, string> = {
+  json: 'application/json',
+  md: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  junit: 'application/xml; charset=utf-8',
+};
+
+/** The file extension of a report saved in each format. */
+export const REPORT_EXTENSIONS: Record<ReportFormat, string> = {
+  json: 'json',
+  md: 'md',
+  html: 'html',
+  junit: 'xml',
+};
+
 /** A timeline event with its offset from t0 (null when the run never injected). */
 export type ReportEvent = TimelineEvent & { offsetMs: number | null };
 

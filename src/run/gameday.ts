@@ -78,6 +78,13 @@ export class GameDayStore {
   async save(record: GameDayRecord): Promise<void> {
     await this.store.redis.set(keys.gameDay(record.id), JSON.stringify(record));
   }
+
+  /** The newest GameDay runs first. */
+  async list(limit: number): Promise<GameDayRecord[]> {
+    const ids = await this.store.redis.zrevrange(keys.gameDaysByTime, 0, limit - 1);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.filter((r): r is GameDayRecord => r !== undefined);
+  }
 }
 
 export async function submitGameDay(
