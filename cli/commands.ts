@@ -1,17 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { formatElapsed } from '../src/measure/format.js';
-import type { GameDayRecord } from '../src/run/gameday.js';
-import type { RunRecord } from '../src/run/types.js';
-import type { ScheduleInfo } from '../src/run/schedules.js';
+import { isReportFormat, REPORT_FORMATS } from '../src/report/types.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
-import type { BucketStats, TrendsResult } from '../src/trends/schema.js';
+import { didYouMean } from '../src/suggest.js';
+import type { BucketStats } from '../src/trends/schema.js';
 import { expectPositionals, flag, str, type Command } from './command.js';
 import { EXIT, UsageError } from './errors.js';
-import { childRuns, gameDayPath, gameDaySummaryLines, isGameDayId } from './gameday.js';
+import { childRuns, gameDaySummaryLines, isGameDayId } from './gameday.js';
 import { table } from './output.js';
 import { runSummaryLines } from './summary.js';
-
-const runPath = (id: string) => `/api/v1/runs/${encodeURIComponent(id)}`;
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -66,7 +63,7 @@ export const statusCommand: Command = {
     const [id] = expectPositionals(ctx, ['<run|gameday>']);
     if (isGameDayId(id!)) {
       const api = ctx.api();
-      const gameDay = await api.json<GameDayRecord>('GET', gameDayPath(id!));
+      const gameDay = await api.call('getGameDay', { params: { id: id! } });
       if (ctx.json) ctx.out.json(gameDay);
       else {
         for (const line of gameDaySummaryLines(gameDay, await childRuns(api, gameDay))) {
@@ -75,7 +72,7 @@ export const statusCommand: Command = {
       }
       return EXIT.ok;
     }
-    const record = await ctx.api().json<RunRecord>('GET', runPath(id!));
+    const record = await ctx.api().call('getRun', { params: { id: id! } });
     if (ctx.json) ctx.out.json(record);
     else for (const line of runSummaryLines(record)) ctx.out.line(line);
     return EXIT.ok;
@@ -97,14 +94,12 @@ export const abortCommand: Command = {
     const reason = str(ctx.values, 'reason');
     const answer = await ctx
       .api()
-      .json('POST', `${runPath(id!)}/abort`, { body: reason !== undefined ? { reason } : {} });
+      .call('abortRun', { params: { id: id! }, body: reason !== undefined ? { reason } : {} });
     if (ctx.json) ctx.out.json(answer);
     else ctx.out.line(`abort requested for run ${id}`);
     return EXIT.ok;
   },
 };
-
-const REPORT_FORMATS = ['md', 'html', 'junit', 'json'];
 
 export const reportCommand: Command = {
   name: 'report',
@@ -115,20 +110,21 @@ export const reportCommand: Command = {
   async run(ctx) {
     const [id] = expectPositionals(ctx, ['<run|gameday>']);
     const format = str(ctx.values, 'format') ?? (ctx.json ? 'json' : 'md');
-    if (!REPORT_FORMATS.includes(format)) {
-      throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
+    if (!isReportFormat(format)) {
+      throw new UsageError(
+        `--format must be one of ${REPORT_FORMATS.join(', ')}${didYouMean(format, REPORT_FORMATS)}`,
+      );
     }
-    const response = await ctx
-      .api()
-      .request('GET', `${isGameDayId(id!) ? gameDayPath(id!) : runPath(id!)}/report`, {
-        query: { format },
-      });
+    const input = { params: { id: id! }, query: { format } };
+    const text = isGameDayId(id!)
+      ? await ctx.api().text('getGameDayReport', input)
+      : await ctx.api().text('getRunReport', input);
     const output = str(ctx.values, 'output');
     if (output !== undefined) {
-      await writeFile(output, response.text);
+      await writeFile(output, text);
       ctx.out.error(`wrote ${output}`);
     } else {
-      ctx.out.raw(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+      ctx.out.raw(text.endsWith('\n') ? text : `${text}\n`);
     }
     return EXIT.ok;
   },
@@ -157,9 +153,9 @@ export const scheduleAddCommand: Command = {
     }
     if (cron === undefined) throw new UsageError("missing --cron (e.g. --cron '0 10 * * 6')");
     const timezone = str(ctx.values, 'timezone');
-    const info = await ctx.api().json<ScheduleInfo>('POST', '/api/v1/schedules', {
+    const info = await ctx.api().call('createSchedule', {
       body: {
-        id,
+        id: id!,
         ...(scenario !== undefined && { scenario }),
         ...(gameday !== undefined && { gameday }),
         schedule: timezone !== undefined ? { cron, timezone } : cron,
@@ -180,7 +176,7 @@ export const scheduleListCommand: Command = {
   summary: 'List the schedules and their next fire times.',
   async run(ctx) {
     expectPositionals(ctx, []);
-    const answer = await ctx.api().json<{ items: ScheduleInfo[] }>('GET', '/api/v1/schedules');
+    const answer = await ctx.api().call('listSchedules', {});
     if (ctx.json) {
       ctx.out.json(answer);
       return EXIT.ok;
@@ -213,7 +209,7 @@ export const scheduleRmCommand: Command = {
   summary: 'Remove a schedule.',
   async run(ctx) {
     const [id] = expectPositionals(ctx, ['<id>']);
-    await ctx.api().request('DELETE', `/api/v1/schedules/${encodeURIComponent(id!)}`);
+    await ctx.api().call('deleteSchedule', { params: { id: id! } });
     if (ctx.json) ctx.out.json({ id, removed: true });
     else ctx.out.line(`removed schedule ${id}`);
     return EXIT.ok;
@@ -240,7 +236,7 @@ export const trendsCommand: Command = {
     if (bucket !== undefined && bucket !== 'week' && bucket !== 'month') {
       throw new UsageError('--bucket must be week or month');
     }
-    const result = await ctx.api().json<TrendsResult>('GET', '/api/v1/trends', {
+    const result = await ctx.api().call('getTrends', {
       query: {
         scenario: str(ctx.values, 'scenario'),
         bucket,
@@ -281,9 +277,7 @@ export const haltCommand: Command = {
     expectPositionals(ctx, []);
     const reason = str(ctx.values, 'reason');
     if (reason === undefined || reason.trim() === '') throw new UsageError('missing --reason');
-    const answer = await ctx
-      .api()
-      .json<{ activeRuns: string[] }>('POST', '/api/v1/halt', { body: { reason } });
+    const answer = await ctx.api().call('engageHalt', { body: { reason } });
     if (ctx.json) ctx.out.json(answer);
     else {
       ctx.out.line(
@@ -302,7 +296,7 @@ export const releaseCommand: Command = {
   summary: 'Release the kill switch (admin).',
   async run(ctx) {
     expectPositionals(ctx, []);
-    const answer = await ctx.api().json('DELETE', '/api/v1/halt');
+    const answer = await ctx.api().call('releaseHalt', {});
     if (ctx.json) ctx.out.json(answer);
     else ctx.out.line('released: runs may start again');
     return EXIT.ok;

@@ -10,15 +10,13 @@ import type { RunRecord } from '../src/run/types.js';
 import type { ApiClient } from './client.js';
 import type { CommandContext } from './command.js';
 import { ApiError, EXIT } from './errors.js';
-import { follow } from './follow.js';
+import { follow, type Progress } from './follow.js';
+import { runProgress } from './progress.js';
 import { table } from './output.js';
 import { timeToDetectText, timeToRecoverText } from './summary.js';
 
 /** `gd-20261122-100000-0a1b2c3d`: a GameDay (its children end in `-<n>`, and are runs). */
 export const isGameDayId = (id: string) => /^gd-\d{8}-\d{6}-[0-9a-f]{8}$/.test(id);
-
-export const gameDayPath = (id: string) => `/api/v1/gamedays/${encodeURIComponent(id)}`;
-const runPath = (id: string) => `/api/v1/runs/${encodeURIComponent(id)}`;
 
 /** The child runs' records, by id (a child whose record is gone is left out). */
 export async function childRuns(
@@ -28,7 +26,7 @@ export async function childRuns(
   const out = new Map<string, RunRecord>();
   for (const id of record.children) {
     try {
-      out.set(id, await api.json<RunRecord>('GET', runPath(id)));
+      out.set(id, await api.call('getRun', { params: { id } }));
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 404) throw err;
     }
@@ -101,12 +99,12 @@ export function waitForGameDay(
 ): Promise<GameDayRecord> {
   return follow(ctx, {
     initial: created,
-    fetch: () => api.json<GameDayRecord>('GET', gameDayPath(created.id)),
+    fetch: () => api.call('getGameDay', { params: { id: created.id } }),
     progress: async (record, elapsedMs, tolerant) => {
       const lastId = record.children.at(-1);
       const current =
         record.state === 'running' && lastId !== undefined
-          ? await tolerant(() => api.json<RunRecord>('GET', runPath(lastId)))
+          ? await tolerant(() => api.call('getRun', { params: { id: lastId } }))
           : undefined;
       return progressLine(record, current, elapsedMs);
     },
@@ -119,23 +117,30 @@ function progressLine(
   record: GameDayRecord,
   current: RunRecord | undefined,
   elapsedMs: number,
-): string {
+): Progress {
   const total = record.scenarios.length;
   const parts = [`gameday ${record.id}`];
-  if (record.state !== 'running') parts.push(record.state);
-  else {
+  let key: string;
+  if (record.state !== 'running') {
+    parts.push(record.state);
+    key = record.state;
+  } else {
     const index = record.children.length;
     const running = current !== undefined && !isFinal(current.state);
     if (index === 0 || (!running && index < total)) {
       const next = record.scenarios[index]?.metadata.name ?? '';
-      parts.push(`scenario ${index + 1}/${total} ${next}`, index === 0 ? 'starting' : 'pause');
+      const step = index === 0 ? 'starting' : 'pause';
+      parts.push(`scenario ${index + 1}/${total} ${next}`, step);
+      key = `${index}|${step}`;
     } else {
+      const run = current ? runProgress(current) : { text: 'starting', key: 'starting' };
       parts.push(
         `scenario ${index}/${total} ${record.scenarios[index - 1]?.metadata.name ?? ''}`,
-        current?.state ?? 'starting',
+        run.text,
       );
+      key = `${index}|${run.key}`;
     }
   }
   parts.push(formatElapsed(elapsedMs));
-  return parts.join(' · ');
+  return { text: parts.join(' · '), key };
 }

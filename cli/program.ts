@@ -1,7 +1,11 @@
 /**
- * `gameday`: the command line over the API, for people and CI pipelines. Human output by
- * default, `--json` for machines; the exit code tells how it went (see {@link EXIT}).
+ * The `gameday` command line over the API, for people and CI pipelines: its commands, help and
+ * errors. Human output by default, `--json` for machines; the exit code tells how it went (see
+ * {@link EXIT}). cli/main.ts runs it.
  */
+import { buildInfo } from '../src/build-info.js';
+import { didYouMean } from '../src/suggest.js';
+import { scenariosCommand } from './catalogue.js';
 import { ApiClient, clientConfigFromEnv } from './client.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import {
@@ -17,19 +21,23 @@ import {
   validateCommand,
 } from './commands.js';
 import { ApiError, EXIT, UsageError } from './errors.js';
+import { gameDaysCommand, runsCommand } from './lists.js';
 import { processOutput, type Output } from './output.js';
 import { runCommand } from './run.js';
 
 export const COMMANDS: Command[] = [
+  scenariosCommand,
   validateCommand,
   runCommand,
+  runsCommand,
+  gameDaysCommand,
   statusCommand,
   abortCommand,
   reportCommand,
+  trendsCommand,
   scheduleAddCommand,
   scheduleListCommand,
   scheduleRmCommand,
-  trendsCommand,
   haltCommand,
   releaseCommand,
 ];
@@ -42,6 +50,7 @@ function usage(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
+    "gameday help <command> (or gameday <command> --help) tells a command's options.",
     'environment: GAMEDAY_API_URL (default http://127.0.0.1:8080), GAMEDAY_TOKEN (API token)',
     'exit codes: 0 ok (a waited run passed); 1 run failed its objectives or did not complete;',
     '            2 usage or invalid scenario; 3 API error or unreachable',
@@ -58,19 +67,48 @@ function findCommand(argv: string[]): { command: Command; args: string[] } | und
   return undefined;
 }
 
+/** What to say for words that name no command: the group's subcommands, or the nearest ones. */
+function unknownCommand(argv: string[]): string {
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+  if (group.length > 0) {
+    const subcommands = group.map((c) => c.name.split(' ')[1]!);
+    const typed = argv[1];
+    return typed === undefined || typed.startsWith('-')
+      ? `gameday ${argv[0]}: expected one of ${subcommands.join(', ')}`
+      : `gameday ${argv[0]}: unknown subcommand '${typed}'${didYouMean(typed, subcommands) || `; expected one of ${subcommands.join(', ')}`}`;
+  }
+  const words = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));
+  return (
+    `gameday: unknown command '${argv[0]}'${didYouMean(argv[0]!, words, { prefixes: true })}\n` +
+    'Run gameday --help for the commands.'
+  );
+}
+
 export async function main(argv: string[], out: Output = processOutput()): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    (argv.length === 0 ? out.error : out.line)(usage());
-    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  if (argv.length === 0) {
+    out.error(usage());
+    return EXIT.usage;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    out.line(`gameday ${buildInfo().version}`);
+    return EXIT.ok;
+  }
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    if (argv.length === 1 || argv[0] !== 'help') {
+      out.line(usage());
+      return EXIT.ok;
+    }
+    const topic = findCommand(argv.slice(1));
+    if (!topic) {
+      out.error(unknownCommand(argv.slice(1)));
+      return EXIT.usage;
+    }
+    out.line(commandHelp(topic.command));
+    return EXIT.ok;
   }
   const found = findCommand(argv);
   if (!found) {
-    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
-    out.error(
-      group.length > 0
-        ? `gameday ${argv[0]}: expected one of ${group.map((c) => c.name.split(' ')[1]).join(', ')}`
-        : `gameday: unknown command ${argv[0]}\n\n${usage()}`,
-    );
+    out.error(unknownCommand(argv));
     return EXIT.usage;
   }
   const { command, args } = found;
@@ -92,7 +130,12 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
     });
   } catch (err) {
     if (err instanceof UsageError) {
-      out.error(`gameday ${command.name}: ${err.message}\n${commandHelp(command).split('\n')[0]}`);
+      out.error(`gameday ${command.name}: ${err.message}`);
+      out.error(
+        `usage: ${commandHelp(command)
+          .split('\n')[0]!
+          .replace(/^usage: /, '')}`,
+      );
       return EXIT.usage;
     }
     if (err instanceof ApiError) {
@@ -100,15 +143,14 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
         out.json({ error: err.message, status: err.status ?? null, errors: err.errors });
       }
       out.error(`gameday ${command.name}: ${err.message}`);
-      for (const e of err.errors) out.error(`  ${e.field}: ${e.message}`);
+      // Field errors the message does not already say (it names the first one).
+      for (const e of err.errors) {
+        if (!err.message.includes(`${e.field}: ${e.message}`)) {
+          out.error(`  ${e.field}: ${e.message}`);
+        }
+      }
       return EXIT.api;
     }
     throw err;
   }
 }
-
-const code = await main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`gameday: internal error: ${(err as Error).stack ?? String(err)}`);
-  return EXIT.api;
-});
-process.exitCode = code;

@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import { formatElapsed } from '../src/measure/format.js';
 import { isFinal } from '../src/run/lifecycle.js';
-import type { GameDayRecord } from '../src/run/gameday.js';
 import type { RunRecord } from '../src/run/types.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
 import type { ApiClient } from './client.js';
 import { flag, type Command, type CommandContext } from './command.js';
-import { ApiError, EXIT, UsageError } from './errors.js';
+import { catalogueEntry } from './catalogue.js';
+import { EXIT, UsageError } from './errors.js';
 import { follow } from './follow.js';
 import { childRuns, gameDayExitCode, gameDaySummaryLines, waitForGameDay } from './gameday.js';
-import { exitCodeOf, runSummaryLines, timeToDetectText } from './summary.js';
+import { runProgress } from './progress.js';
+import { exitCodeOf, runSummaryLines } from './summary.js';
 
 /** A scenario argument that names a file rather than a catalogue scenario. */
 export const looksLikeFile = (arg: string) => existsSync(arg) || /\.(ya?ml|json)$/i.test(arg);
@@ -24,17 +25,10 @@ type Target = { kind: 'Scenario' | 'GameDay'; value: string | Record<string, unk
 async function targetOf(arg: string, ctx: CommandContext): Promise<Target | number> {
   const out = ctx.out;
   if (!looksLikeFile(arg)) {
-    // The catalogue holds both kinds under one namespace of names: ask which this one is.
-    try {
-      const found = await ctx
-        .api()
-        .json<{ kind?: string }>('GET', `/api/v1/scenarios/${encodeURIComponent(arg)}`);
-      return { kind: found?.kind === 'GameDay' ? 'GameDay' : 'Scenario', value: arg };
-    } catch (err) {
-      // Unknown here: let the runs endpoint say so, as it always has.
-      if (err instanceof ApiError && err.status === 404) return { kind: 'Scenario', value: arg };
-      throw err;
-    }
+    // The catalogue holds both kinds under one namespace of names: ask which this one is (a
+    // name it does not have is refused here, with the nearest names, before anything is sent).
+    const found = await catalogueEntry(ctx.api(), arg);
+    return { kind: found.kind, value: arg };
   }
   if (!existsSync(arg)) throw new UsageError(`no such file: ${arg}`);
   const loaded = await loadScenarioFile(arg);
@@ -91,7 +85,7 @@ exit codes: 0 started (with --wait: completed with verdict pass, or a completed 
     if (target.kind === 'GameDay') return runGameDay(ctx, target.value);
     const scenario = target.value;
     const api = ctx.api();
-    const created = await api.json<RunRecord>('POST', '/api/v1/runs', {
+    const created = await api.call('createRun', {
       body: {
         scenario,
         dryRun: flag(ctx.values, 'dry-run'),
@@ -126,7 +120,7 @@ async function runGameDay(
     throw new UsageError('--refuse-if-busy applies to single scenarios, not to a GameDay');
   }
   const api = ctx.api();
-  const created = await api.json<GameDayRecord>('POST', '/api/v1/gamedays', {
+  const created = await api.call('createGameDay', {
     body: {
       gameday,
       dryRun: flag(ctx.values, 'dry-run'),
@@ -161,18 +155,12 @@ export function waitForEnd(
 ): Promise<RunRecord> {
   return follow(ctx, {
     initial: created,
-    fetch: () => api.json<RunRecord>('GET', `/api/v1/runs/${encodeURIComponent(created.id)}`),
-    progress: progressLine,
+    fetch: () => api.call('getRun', { params: { id: created.id } }),
+    progress: (record, elapsedMs) => {
+      const { text, key } = runProgress(record);
+      return { text: `run ${record.id} · ${text} · ${formatElapsed(elapsedMs)}`, key };
+    },
     done: (record) => isFinal(record.state),
     interrupted: `stopped waiting; run ${created.id} goes on (gameday status ${created.id}, gameday abort ${created.id})`,
   });
-}
-
-function progressLine(record: RunRecord, elapsedMs: number): string {
-  const parts = [`run ${record.id}`, record.state];
-  if (record.result.detection?.status === 'detected') {
-    parts.push(`detected in ${timeToDetectText(record)}`);
-  }
-  parts.push(formatElapsed(elapsedMs));
-  return parts.join(' · ');
 }

@@ -38,8 +38,22 @@ export function runSummaryLines(record: RunRecord): string[] {
     `Run ${record.id}: ${record.scenario.metadata.name} in ${record.target.namespace}` +
       `${record.options.dryRun ? ' (dry run)' : ''}: ${record.state}`,
   ];
+  const consent = record.preflightFindings.find((f) => f.code === 'mesh-wide-consent');
+  if (consent && record.state === 'failed') {
+    // The API's words are for API callers (allowMeshWide); here it is a flag.
+    lines.push(
+      `  ${record.scenario.spec.fault.type} affects the whole mesh: run it again with --allow-mesh-wide to confirm`,
+    );
+    for (const other of record.preflightFindings) {
+      if (other.severity === 'blocker' && other !== consent) lines.push(`  ${other.message}`);
+    }
+    return lines;
+  }
   if (record.summary) lines.push(`  ${record.summary}`);
-  if (record.error && record.error !== record.summary) lines.push(`  error: ${record.error}`);
+  // The summary usually says the error already (`failed: <error>`).
+  if (record.error && !record.summary?.includes(record.error)) {
+    lines.push(`  error: ${record.error}`);
+  }
   if (record.options.dryRun) {
     for (const write of record.result.plannedWrites ?? []) {
       lines.push(`  would ${describeWrite(write)}`);

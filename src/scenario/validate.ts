@@ -3,6 +3,7 @@
  * with one message per problem, each naming the field it is about.
  */
 import type { z } from 'zod';
+import { closestNames } from '../suggest.js';
 import { API_VERSION, show } from './primitives.js';
 import { gameDaySchema, KINDS, scenarioSchema } from './schema.js';
 import type { GameDay, Manifest, Scenario } from './schema.js';
@@ -100,33 +101,9 @@ function errorMap(declared: WeakMap<object, string[]>) {
   };
 }
 
-/** Edit distance counting a swap of neighbours as one edit (`lables` → `labels`). */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]?.[j] ?? Infinity;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      }
-      (d[i] as number[])[j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
 function unknownField(key: string, declared: readonly string[]): string {
-  const lower = key.toLowerCase();
-  const limit = key.length <= 4 ? 1 : 2;
-  const close = declared
-    .map((name) => ({ name, d: distance(lower, name.toLowerCase()) }))
-    .filter(({ d }) => d <= limit)
-    .sort((a, b) => a.d - b.d)[0];
-  if (close) return `unknown field '${key}'; did you mean '${close.name}'?`;
+  const close = closestNames(key, declared, { max: 1 })[0];
+  if (close) return `unknown field '${key}'; did you mean '${close}'?`;
   return declared.length > 0
     ? `unknown field '${key}'; expected one of ${declared.join(', ')}`
     : `unknown field '${key}'`;

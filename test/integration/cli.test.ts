@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { keys } from '../../src/run/keys.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { startEntryProcess } from '../support/entry-process.js';
 import { startRunHarness, TOKENS, type RunHarness } from '../support/run-harness.js';
@@ -27,6 +28,8 @@ interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** When each stderr line came. */
+  stderrAt: number[];
 }
 
 async function gameday(args: string[], token = TOKENS.operator[0]!): Promise<CliResult> {
@@ -40,7 +43,12 @@ async function gameday(args: string[], token = TOKENS.operator[0]!): Promise<Cli
     args,
   );
   const exit = await cli.exited;
-  return { code: exit.code, stdout: cli.stdout.join('\n'), stderr: cli.stderr.join('\n') };
+  return {
+    code: exit.code,
+    stdout: cli.stdout.join('\n'),
+    stderr: cli.stderr.join('\n'),
+    stderrAt: cli.stderrAt,
+  };
 }
 
 /** The lab-scaled bad-deny-policy with an automatic revert and the given objectives, as a file. */
@@ -117,6 +125,13 @@ describe('gameday CLI', () => {
     expect(result.stdout).toMatch(/Time to detect:\s+\d+(\.\d)?s \(IstioHigh4xxErrorRate\)/);
     expect(result.stdout).toMatch(/✓ timeToDetect met/);
     expect(result.stderr).toMatch(/observing/); // progress while waiting
+    // What it waits for, and never silent for more than 10 s while it waits.
+    expect(result.stderr).toMatch(/observing · waiting for the 15s hold to end; .*\(≈\d/);
+    expect(result.stderr).toMatch(
+      /verifying · waiting for the \d+s PromQL window to cover the recovery/,
+    );
+    const gaps = result.stderrAt.slice(1).map((at, i) => at - result.stderrAt[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(10_000);
     passedRunId = /^Run (\S+):/m.exec(result.stdout)?.[1];
     expect(passedRunId).toBeDefined();
   }, 300_000);
@@ -190,5 +205,68 @@ describe('gameday CLI', () => {
     const result = await gameday(['run', 'mesh-failures', '--refuse-if-busy']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('applies to single scenarios, not to a GameDay');
+  });
+
+  it('lists the catalogue, shows a scenario with its runbook, and suggests the nearest name', async () => {
+    const list = await gameday(['scenarios']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^SCENARIO\s+FAULT\s+NAMESPACE\s+RECOVERY\s+DESCRIPTION$/m);
+    expect(list.stdout).toMatch(/^istiod-oom\s+istiod-oom\s+istio-system\s+auto\s+/m);
+    expect(list.stdout).toMatch(/^mesh-failures\s+bad-deny-policy, istiod-oom/m);
+
+    const show = await gameday(['scenarios', 'bad-deny-policy']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/^Scenario bad-deny-policy$/m);
+    expect(show.stdout).toMatch(/^fault:\n {2}type: deny-policy$/m);
+    expect(show.stdout).toMatch(/^runbook:\n {2}SYMPTOMS$/m);
+
+    const runsBefore = await harness.store.redis.zcard(keys.byTime);
+    for (const args of [
+      ['scenarios', 'istiod-oomm'],
+      ['run', 'istiod-oomm', '--wait'],
+    ]) {
+      const typo = await gameday(args);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr.split('\n')[0]).toBe(
+        `gameday ${args[0]}: no scenario or GameDay named 'istiod-oomm' in the catalogue; did you mean 'istiod-oom'?`,
+      );
+      expect(typo.stderr.match(/istiod-oomm/g)).toHaveLength(1); // said once
+    }
+    // Nothing was sent for the misspelled run.
+    expect(await harness.store.redis.zcard(keys.byTime)).toBe(runsBefore);
+  });
+
+  it('lists runs (with filters) and GameDays, newest first', async () => {
+    const runs = await gameday(['runs', '--scenario', 'bad-deny-policy', '--state', 'completed']);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout).toMatch(
+      /^RUN\s+SCENARIO\s+NAMESPACE\s+STATE\s+DETECT\s+RECOVER\s+VERDICT\s+CREATED \(UTC\)$/m,
+    );
+    expect(runs.stdout).toContain(passedRunId!);
+    expect(runs.stdout).not.toMatch(/\s(failed|aborted)\s/);
+    const listed = JSON.parse((await gameday(['runs', '--json', '--limit', '1'])).stdout) as {
+      items: unknown[];
+    };
+    expect(listed.items).toHaveLength(1);
+
+    const gameDays = await gameday(['gamedays']);
+    expect(gameDays.code, gameDays.stderr).toBe(0);
+    expect(gameDays.stdout).toMatch(
+      /^GAMEDAY\s+NAME\s+STATE\s+VERDICT\s+SCENARIOS\s+CREATED \(UTC\)$/m,
+    );
+    expect(gameDays.stdout).toMatch(/^gd-\S+\s+cli-gameday\s+completed\s+PASS\s+1\/1\s/m);
+  });
+
+  it('refuses a mesh-wide scenario without --allow-mesh-wide, saying so once in its own words', async () => {
+    const scenario = await harness.scenario('istiod-oom.yaml');
+    const file = join(dir, 'mesh-wide.yaml');
+    await writeFile(file, stringify(scenario));
+    const result = await gameday(['run', file, '--wait']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'istiod-oom affects the whole mesh: run it again with --allow-mesh-wide to confirm',
+    );
+    expect(result.stdout).not.toContain('allowMeshWide');
+    expect(result.stdout.match(/affects the whole mesh/g)).toHaveLength(1);
   });
 });

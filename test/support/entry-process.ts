@@ -15,6 +15,8 @@ export interface EntryProcess {
   child: ChildProcess;
   stdout: string[];
   stderr: string[];
+  /** When each stderr line arrived (ms since the epoch), for tests of how often it speaks. */
+  stderrAt: number[];
   exited: Promise<ExitStatus>;
   /** Resolves with the first stdout line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -52,8 +54,12 @@ export function startEntryProcess(
   const untrack = trackChild(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
+  const stderrAt: number[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr.push(line);
+    stderrAt.push(Date.now());
+  });
   const exited = once(child, 'exit').then(([code, signal]) => {
     untrack();
     return { code, signal } as ExitStatus;
@@ -63,6 +69,7 @@ export function startEntryProcess(
     child,
     stdout,
     stderr,
+    stderrAt,
     exited,
     waitForLine: (pattern, timeoutMs = 20_000) =>
       waitFor(() => stdout.find((line) => pattern.test(line)), {
