@@ -22,6 +22,8 @@ import { renderReport } from '../src/report/index.js';
 import { isFinal } from '../src/run/lifecycle.js';
 import { submitRun } from '../src/run/submit.js';
 import type { RunRecord } from '../src/run/types.js';
+import { mergeAlerts } from '../src/measure/detection.js';
+import type { AlertObservation } from '../src/measure/types.js';
 import type { Scenario } from '../src/scenario/schema.js';
 
 const GAMEDAY = 'mesh-failures';
@@ -60,12 +62,36 @@ function progressLine(
   index: number,
   total: number,
   record: RunRecord,
-  alerts: string[],
+  alerts: string,
   startedAt: number,
 ) {
   const elapsed = formatElapsed(Date.now() - startedAt);
-  const seen = alerts.length > 0 ? `alerts firing: ${alerts.join(', ')}` : 'no alert yet';
-  return `[${index}/${total}] ${record.scenario.metadata.name.padEnd(20)} ${record.state.padEnd(10)} ${elapsed.padStart(6)}  ${seen}`;
+  return `[${index}/${total}] ${record.scenario.metadata.name.padEnd(20)} ${record.state.padEnd(10)} ${elapsed.padStart(6)}  ${alerts}`;
+}
+
+/**
+ * What the progress line says of alerts: while the run is under way, the ones firing now (by the
+ * run's latest observations; a resolved one moves to "resolved"); once it has ended and stopped
+ * watching, only which ones fired, never that they still fire.
+ */
+function alertsText(record: RunRecord, observations: AlertObservation[], since: number): string {
+  const alerts = mergeAlerts(
+    observations.filter((o) => o.observedAt >= since),
+    0,
+  ).filter((alert) => alert.firedAt !== undefined);
+  const names = (list: typeof alerts) => [...new Set(list.map((a) => a.alertname || '?'))];
+  if (isFinal(record.state)) {
+    return alerts.length > 0 ? `alerts fired: ${names(alerts).join(', ')}` : 'no alert fired';
+  }
+  const firing = names(alerts.filter((a) => a.resolvedAt === undefined));
+  const resolved = names(alerts.filter((a) => a.resolvedAt !== undefined)).filter(
+    (name) => !firing.includes(name),
+  );
+  const parts = [
+    ...(firing.length > 0 ? [`alerts firing: ${firing.join(', ')}`] : []),
+    ...(resolved.length > 0 ? [`resolved: ${resolved.join(', ')}`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : 'no alert yet';
 }
 
 async function follow(
@@ -78,18 +104,12 @@ async function follow(
   let lastPrinted = '';
   for (;;) {
     const record = await stack.store.mustGet(runId);
-    const alerts = [
-      ...new Set(
-        (await stack.store.observations(runId))
-          .filter((o) => o.state === 'firing' && o.observedAt >= startedAt)
-          .map((o) => o.labels['alertname'] ?? '?'),
-      ),
-    ];
+    const alerts = alertsText(record, await stack.store.observations(runId), startedAt);
     const line = progressLine(index, total, record, alerts, startedAt);
     if (tty) process.stdout.write(`\r\x1b[2K${line}`);
     else if (
-      line.replace(/\s+\S+\s+(alerts|no alert).*$/, '') !==
-      lastPrinted.replace(/\s+\S+\s+(alerts|no alert).*$/, '')
+      line.replace(/\s+\S+\s+(alerts|no alert|resolved).*$/, '') !==
+      lastPrinted.replace(/\s+\S+\s+(alerts|no alert|resolved).*$/, '')
     )
       say(line);
     lastPrinted = line;
@@ -235,7 +255,10 @@ async function main(): Promise<number> {
   if (args.keep) {
     say();
     say(`Dashboard: ${dashboard}  (paste the token ${stack.tokens.admin[0]})`);
-    say(`kubectl: the lab's kubeconfig is in ${stack.env['KUBECONFIG']}`);
+    say('The CLI, from another terminal in this directory (the token has the admin role):');
+    say(`  export GAMEDAY_API_URL=${stack.apiUrl} GAMEDAY_TOKEN=${stack.tokens.admin[0]}`);
+    say('  npx gameday runs');
+    say(`kubectl: export KUBECONFIG=${stack.env['KUBECONFIG']}`);
     say('Everything keeps running; Ctrl-C stops it.');
     return new Promise(() => undefined);
   }
